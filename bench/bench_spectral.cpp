@@ -1,0 +1,270 @@
+// Why: the spectral issue's benchmark — the gap (lambda2 of the normalised Laplacian) of the
+// n = 100,000 `diffuser` preset pattern and of the window 64 + 64 global + 64 random pattern:
+// time and peak memory, side by side in the same run with SciPy's eigsh on the same matrix and
+// tolerance (the named baseline). Target: <= 10 s on the 2-core machine and faster than SciPy.
+//
+// What is timed (median over repeats): building M = D^-1/2 S D^-1/2 from the CSR pattern
+// (symmetrisation) plus second_eigenvalue() (Lanczos with D^1/2 1 deflated, shift-invert
+// fallback). SciPy gets M itself (written as CSR .npy arrays: indptr int64, indices int32, data
+// float64) and runs eigsh(M, k=2, which='LA', tol) — the usual way to get mu2 — in
+// scripts/bench_spectral_scipy.py.
+//
+// Usage: bench_spectral [--n N] [--pattern SPEC]... [--tol T] [--repeats R] [--out FILE.json]
+//                       [--python PY] [--script PATH] [--workdir DIR] [--no-scipy]
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/AtomicFile.hpp"
+#include "core/Error.hpp"
+#include "core/Npy.hpp"
+#include "core/Threads.hpp"
+#include "graph/PatternSpec.hpp"
+#include "graph/Patterns.hpp"
+#include "spectral/GraphSpectrum.hpp"
+#include "spectral/NormalizedAdjacency.hpp"
+
+using namespace diffuser;
+using graph::Index;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t m = v.size() / 2;
+  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
+}
+
+/// A "Vm...: N kB" field of /proc/self/status, in bytes (0 when unavailable).
+double proc_status_bytes(const char* field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field, 0) == 0) return std::stod(line.substr(std::strlen(field) + 1)) * 1024.0;
+  }
+  return 0.0;
+}
+
+/// Resets the peak-RSS counter VmHWM to the current RSS (Linux >= 4.0); false when refused.
+bool reset_peak_rss() {
+  std::ofstream f("/proc/self/clear_refs");
+  f << "5";
+  return static_cast<bool>(f);
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  }
+  return "unknown";
+}
+
+std::string slug(const std::string& s) {
+  std::string out;
+  for (char c : s) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  return out;
+}
+
+// Writes M as CSR arrays <dir>/<prefix>_{indptr,indices,data}.npy.
+void write_csr(const spectral::NormalizedAdjacency& m, const std::string& dir,
+               const std::string& prefix) {
+  const graph::CsrGraph& s = m.pattern();
+  const Index n = s.n();
+  std::vector<std::int64_t> indptr(s.offsets().begin(), s.offsets().end());
+  std::vector<std::int32_t> indices(s.columns().begin(), s.columns().end());
+  std::vector<double> data(static_cast<std::size_t>(s.nnz()));
+  const auto& sq = m.sqrt_degree();
+  for (Index i = 0; i < n; ++i) {
+    for (Index e = s.offsets()[i]; e < s.offsets()[i + 1]; ++e) {
+      data[e] = 1.0 / (sq[i] * sq[s.columns()[e]]);
+    }
+  }
+  write_npy(dir + "/" + prefix + "_indptr.npy",
+            NpyArray::from<std::int64_t>(indptr, {static_cast<std::int64_t>(indptr.size())}));
+  write_npy(dir + "/" + prefix + "_indices.npy",
+            NpyArray::from<std::int32_t>(indices, {static_cast<std::int64_t>(indices.size())}));
+  write_npy(dir + "/" + prefix + "_data.npy",
+            NpyArray::from<double>(data, {static_cast<std::int64_t>(data.size())}));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    Index n = 100000;
+    std::vector<std::string> patterns;
+    double tol = 1e-8;
+    int repeats = 3;
+    std::string out = "bench-out/bench_spectral.json";
+    std::string python = "/usr/bin/python3";
+    std::string script = "scripts/bench_spectral_scipy.py";
+    std::string workdir = "bench-out/spectral_matrices";
+    bool scipy = true;
+    for (int a = 1; a < argc; ++a) {
+      const std::string arg = argv[a];
+      if (arg == "--no-scipy") {
+        scipy = false;
+        continue;
+      }
+      DIFFUSER_CHECK(a + 1 < argc, "bench_spectral: option {} needs a value", arg);
+      const std::string value = argv[++a];
+      if (arg == "--n") {
+        n = std::stoi(value);
+      } else if (arg == "--pattern") {
+        patterns.push_back(value);
+      } else if (arg == "--tol") {
+        tol = std::stod(value);
+      } else if (arg == "--repeats") {
+        repeats = std::max(1, std::stoi(value));
+      } else if (arg == "--out") {
+        out = value;
+      } else if (arg == "--python") {
+        python = value;
+      } else if (arg == "--script") {
+        script = value;
+      } else if (arg == "--workdir") {
+        workdir = value;
+      } else {
+        fail(
+            "bench_spectral: unknown option {} (use --n, --pattern, --tol, --repeats, --out, "
+            "--python, --script, --workdir, --no-scipy)",
+            arg);
+      }
+    }
+    if (patterns.empty()) patterns = {"preset=diffuser", "window=64,global=64,random=64"};
+    const int threads = num_threads();
+    fmt::print("bench_spectral: n = {}, tol = {}, {} repeats, {} threads, {}\n", n, tol, repeats,
+               threads, cpu_model());
+    std::filesystem::create_directories(workdir);
+    spectral::SolverOptions opts;
+    opts.tol = tol;
+
+    nlohmann::ordered_json results = nlohmann::ordered_json::array();
+    bool all_met = true;
+    for (const std::string& text : patterns) {
+      const graph::PatternSpec spec = graph::parse_pattern_spec(text);
+      const std::string name = graph::format_pattern_spec(spec);
+      auto tb = Clock::now();
+      const graph::CsrGraph g = graph::build_pattern(n, spec);
+      const double build_s = seconds_since(tb);
+      fmt::print("pattern {}: nnz = {}, built in {:.2f} s\n", name, g.nnz(), build_s);
+
+      std::vector<double> sym_s, solve_s, total_s, extra_peak;
+      spectral::EigenResult r;
+      std::int64_t nnz_sym = 0;
+      bool peak_ok = true;
+      for (int rep = 0; rep < repeats; ++rep) {
+        peak_ok = reset_peak_rss() && peak_ok;
+        const double rss0 = proc_status_bytes("VmRSS:");
+        const auto t0 = Clock::now();
+        const spectral::NormalizedAdjacency m(g);
+        const double t_sym = seconds_since(t0);
+        r = spectral::second_eigenvalue(m, opts);
+        total_s.push_back(seconds_since(t0));
+        sym_s.push_back(t_sym);
+        solve_s.push_back(total_s.back() - t_sym);
+        extra_peak.push_back(proc_status_bytes("VmHWM:") - rss0);
+        nnz_sym = m.pattern().nnz();
+        fmt::print(
+            "  ours {}: symmetrise {:.3f} s + solve {:.3f} s = {:.3f} s, lambda2 = {:.10g} "
+            "({}, {} matvecs, residual {:.2e}{}), extra peak {:.0f} MB\n",
+            rep, t_sym, solve_s.back(), total_s.back(), 1.0 - r.value,
+            spectral::to_string(r.method), r.matvecs, r.residual,
+            r.converged ? "" : ", NOT CONVERGED", extra_peak.back() / 1e6);
+        if (rep == 0 && scipy) write_csr(m, workdir, slug(name));
+      }
+      nlohmann::ordered_json entry;
+      entry["pattern"] = name;
+      entry["n"] = n;
+      entry["nnz"] = g.nnz();
+      entry["nnz_symmetric"] = nnz_sym;
+      entry["build_pattern_s"] = build_s;
+      entry["ours"] = {
+          {"lambda2", 1.0 - r.value},
+          {"mu2", r.value},
+          {"residual", r.residual},
+          {"converged", r.converged},
+          {"method", spectral::to_string(r.method)},
+          {"matvecs", r.matvecs},
+          {"note", r.note},
+          {"symmetrise_s", {{"median", median(sym_s)}, {"all", sym_s}}},
+          {"solve_s", {{"median", median(solve_s)}, {"all", solve_s}}},
+          {"total_s", {{"median", median(total_s)}, {"all", total_s}}},
+          {"extra_peak_rss_bytes", *std::max_element(extra_peak.begin(), extra_peak.end())},
+          {"peak_rss_measured", peak_ok}};
+      const double ours = median(total_s);
+      bool met = ours <= 10.0 && r.converged;
+      if (scipy) {
+        const std::string json_path = workdir + "/" + slug(name) + "_scipy.json";
+        std::filesystem::remove(json_path);
+        const std::string cmd =
+            fmt::format("{} {} --dir {} --prefix {} --tol {} --repeats {} --out {}", python, script,
+                        workdir, slug(name), tol, repeats, json_path);
+        fmt::print("  running SciPy: {}\n", cmd);
+        std::fflush(stdout);
+        const int rc = std::system(cmd.c_str());
+        if (rc == 0 && std::filesystem::exists(json_path)) {
+          const auto sj = nlohmann::ordered_json::parse(read_text_file(json_path));
+          entry["scipy"] = sj;
+          const double sec = sj.at("seconds").at("median").get<double>();
+          const bool sconv = sj.at("converged").get<bool>();
+          entry["ratios"] = {{"scipy_over_ours_total", sec / ours},
+                             {"scipy_over_ours_solve", sec / median(solve_s)}};
+          if (sj.contains("lambda2") && !sj.at("lambda2").is_null()) {
+            const double sl2 = sj.at("lambda2").get<double>();
+            entry["lambda2_relative_difference"] = std::abs(sl2 - (1.0 - r.value)) / std::abs(sl2);
+          }
+          met = met && (sec > ours || !sconv);
+          fmt::print("  SciPy eigsh: {:.3f} s ({}), lambda2 = {}; SciPy / ours = {:.2f}x\n", sec,
+                     sconv ? "converged" : "DID NOT CONVERGE", sj.value("lambda2", 0.0),
+                     sec / ours);
+        } else {
+          entry["scipy"] = {{"error", fmt::format("script failed (exit status {})", rc)}};
+          fmt::print("  SciPy baseline failed (exit status {})\n", rc);
+        }
+      }
+      entry["target"] = {{"seconds_max", 10.0}, {"faster_than_scipy", scipy}, {"met", met}};
+      all_met = all_met && met;
+      results.push_back(entry);
+    }
+    nlohmann::ordered_json j;
+    j["benchmark"] = "bench_spectral";
+    j["config"] = {{"n", n},
+                   {"tol", tol},
+                   {"repeats", repeats},
+                   {"threads", threads},
+                   {"patterns", patterns},
+                   {"scipy", scipy}};
+    j["machine"] = {{"cpu", cpu_model()},
+                    {"hardware_threads", std::thread::hardware_concurrency()}};
+    j["results"] = results;
+    j["all_targets_met"] = all_met;
+    const std::filesystem::path parent = std::filesystem::path(out).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent);
+    write_text_atomic(out, j.dump(2) + "\n");
+    fmt::print("wrote {}\n", out);
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_spectral: error: %s\n", e.what());
+    return 1;
+  }
+}
