@@ -14,4 +14,16 @@ using Action = std::function<void()>;
 /// Registers `diffuser graph build|stats|export`.
 void register_graph_commands(CLI::App& app, Action& action);
 
+/// Registers `diffuser config schema|check`.
+void register_config_commands(CLI::App& app, Action& action);
+
+/// Registers `diffuser data listops|fortunes|stats`.
+void register_data_commands(CLI::App& app, Action& action);
+
+/// Registers `diffuser train` and `diffuser eval`.
+void register_train_commands(CLI::App& app, Action& action);
+
+/// Registers `diffuser spectral FILE` and `diffuser spectral sweep`.
+void register_spectral_commands(CLI::App& app, Action& action);
+
 }  // namespace diffuser::cli

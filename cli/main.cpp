@@ -14,6 +14,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   diffuser::cli::Action action;
   diffuser::cli::register_graph_commands(app, action);
+  diffuser::cli::register_spectral_commands(app, action);
+  diffuser::cli::register_config_commands(app, action);
+  diffuser::cli::register_data_commands(app, action);
+  diffuser::cli::register_train_commands(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake ninja-build git pkg-config
   libeigen3-dev libspectra-dev libboost-graph-dev libfmt-dev catch2
-  nlohmann-json3-dev libcli11-dev libomp-dev clang-format
+  nlohmann-json3-dev libcli11-dev libomp-dev clang-format zlib1g-dev
   python3 python3-numpy python3-matplotlib
   dataset-fashion-mnist fortunes fortunes-min
 )

@@ -1,0 +1,464 @@
+// Why: `diffuser spectral FILE` prints the spectral summary of one pattern (gap, lambda_max,
+// walk mixing, expander metrics, optional diffusion map) as one JSON object, and
+// `diffuser spectral sweep` runs patterns x lengths x diffusion settings into a CSV for plots.
+// Every number names the matrix it is about; non-convergence is reported, never hidden.
+// Documented in docs/cli.md; the math in docs/spectral.md.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/Commands.hpp"
+#include "core/AtomicFile.hpp"
+#include "core/Error.hpp"
+#include "core/Threads.hpp"
+#include "graph/BoostInterop.hpp"
+#include "graph/GraphExport.hpp"
+#include "graph/PatternSpec.hpp"
+#include "graph/Patterns.hpp"
+#include "spectral/DiffusedSpectrum.hpp"
+#include "spectral/DiffusionSpec.hpp"
+#include "spectral/ExpanderMetrics.hpp"
+#include "spectral/GraphSpectrum.hpp"
+#include "spectral/NormalizedAdjacency.hpp"
+
+namespace diffuser::cli {
+
+namespace {
+
+using graph::Index;
+using spectral::DiffusionSpec;
+using Json = nlohmann::ordered_json;
+
+// Options shared by both subcommands.
+struct SolverArgs {
+  double tol = 1e-10;
+  std::int64_t max_matvecs = 20000;
+  Index dense_max = 1024;
+  std::string method = "auto";
+  bool no_shift_invert = false;
+  std::uint64_t solver_seed = 20221021;
+  double mixing_tol = 1e-3;
+  int threads = 0;
+
+  spectral::SolverOptions options() const {
+    spectral::SolverOptions o;
+    o.tol = tol;
+    o.max_matvecs = max_matvecs;
+    o.dense_max_n = dense_max;
+    o.dense_max_n_general = std::min<Index>(dense_max, 512);
+    if (method == "auto") {
+      o.path = spectral::SolverPath::kAuto;
+    } else if (method == "dense") {
+      o.path = spectral::SolverPath::kDense;
+    } else if (method == "iterative") {
+      o.path = spectral::SolverPath::kIterative;
+    } else {
+      fail("--method must be auto, dense or iterative (got '{}')", method);
+    }
+    DIFFUSER_CHECK(tol > 0.0 && tol < 1.0, "--tol must be in (0, 1) (got {})", tol);
+    DIFFUSER_CHECK(max_matvecs >= 1, "--max-matvecs must be >= 1 (got {})", max_matvecs);
+    DIFFUSER_CHECK(dense_max >= 0, "--dense-max must be >= 0 (got {})", dense_max);
+    o.shift_invert = !no_shift_invert;
+    o.seed = solver_seed;
+    return o;
+  }
+  void apply_threads() const {
+    if (threads > 0) set_num_threads(threads);
+  }
+};
+
+void add_solver_options(CLI::App* cmd, SolverArgs& s) {
+  cmd->add_option("--tol", s.tol, "Convergence tolerance on the residual ||A x - lambda x||")
+      ->capture_default_str();
+  cmd->add_option("--max-matvecs", s.max_matvecs,
+                  "Most operator applications per Krylov solve before reporting non-convergence")
+      ->capture_default_str();
+  cmd->add_option("--dense-max", s.dense_max,
+                  "Dense float64 eigen-solve up to this n (non-symmetric: min(this, 512))")
+      ->capture_default_str();
+  cmd->add_option("--method", s.method, "Solver path: auto, dense or iterative")
+      ->capture_default_str();
+  cmd->add_flag("--no-shift-invert", s.no_shift_invert,
+                "Never fall back to shift-invert (sparse Cholesky) for small gaps");
+  cmd->add_option("--solver-seed", s.solver_seed, "Seed of the Krylov starting vectors")
+      ->capture_default_str();
+  cmd->add_option("--mixing-tol", s.mixing_tol,
+                  "Tolerance for mixing_hops: sqrt(d_max/d_min) mu*^K <= tol")
+      ->capture_default_str();
+  cmd->add_option("--threads", s.threads, "OpenMP threads (default: OMP_NUM_THREADS or all)");
+}
+
+// The diffusion chosen by --alpha / --hops / --heat (nullopt: none requested).
+std::optional<DiffusionSpec> resolve_diffusion(const CLI::Option* o_alpha, double alpha,
+                                               const CLI::Option* o_hops, int hops,
+                                               const CLI::Option* o_heat, double heat) {
+  const bool a = o_alpha->count() > 0, h = o_hops->count() > 0, t = o_heat->count() > 0;
+  DIFFUSER_CHECK(!(a && t), "--alpha (PPR) and --heat (heat kernel) exclude each other");
+  if (!a && !h && !t) return std::nullopt;
+  if (h && hops == 0) {
+    DIFFUSER_CHECK(!a && !t, "--hops 0 is plain attention: it takes no --alpha or --heat");
+    return DiffusionSpec::none();
+  }
+  if (t) return h ? DiffusionSpec::heat_truncated(heat, hops) : DiffusionSpec::heat(heat);
+  const double al = a ? alpha : 0.1;  // the paper's alpha when only --hops is given
+  return h ? DiffusionSpec::ppr_truncated(al, hops) : DiffusionSpec::ppr(al);
+}
+
+Json number(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
+
+Json diffusion_json(const spectral::DiffusedSpectrum& d) {
+  Json j;
+  j["spec"] = d.spec.describe();
+  j["coefficients"] = d.spec.is_polynomial() ? Json(d.spec.coefficients()) : Json(nullptr);
+  j["f_mu2"] = number(d.f_mu2);
+  j["f_mu_min"] = number(d.f_mu_min);
+  j["second_largest"] = number(d.second_largest);
+  j["gap"] = number(d.gap);
+  j["mu_star"] = number(d.mu_star);
+  j["mu2_walk"] = number(std::abs(d.f_mu2_walk));
+  j["exact"] = d.exact;
+  j["about"] =
+      "eigenvalues of f(P) for the walk P = D^-1 S on the symmetrised pattern (similar to M): "
+      "f_mu2 = f(mu2) and f_mu_min = f(mu_min) are eigenvalues; second_largest = max of f over "
+      "[mu_min, mu2] bounds every non-trivial eigenvalue (exact when 'exact'); gap = 1 - "
+      "second_largest; mu_star bounds every non-trivial |eigenvalue|; mu2_walk = |f(mu2_walk)| "
+      "for the directed walk's second eigenvalue";
+  return j;
+}
+
+struct SpectrumArgs {
+  std::string file, out;
+  SolverArgs solver;
+  double alpha = 0.1, heat = 1.0;
+  int hops = 5;
+  Index receptive_hops = 0;
+  Index receptive_samples = 256;
+  CLI::Option *o_alpha = nullptr, *o_hops = nullptr, *o_heat = nullptr;
+};
+
+void run_spectrum(const SpectrumArgs& a) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const spectral::SolverOptions opts = a.solver.options();
+  DIFFUSER_CHECK(a.solver.mixing_tol > 0.0 && a.solver.mixing_tol < 1.0,
+                 "--mixing-tol must be in (0, 1) (got {})", a.solver.mixing_tol);
+  const auto diffusion = resolve_diffusion(a.o_alpha, a.alpha, a.o_hops, a.hops, a.o_heat, a.heat);
+  a.solver.apply_threads();
+  const graph::CsrGraph g = graph::read_graph(a.file);
+  DIFFUSER_CHECK(g.n() >= 2, "{}: the graph has n = {} nodes; a spectral gap needs n >= 2", a.file,
+                 g.n());
+  const spectral::NormalizedAdjacency m(g);
+  const spectral::GraphSpectrum s = spectral::graph_spectrum(g, m, opts);
+  const spectral::ExpanderMetrics e = spectral::expander_metrics(s, m, a.solver.mixing_tol);
+
+  Json j;
+  j["file"] = a.file;
+  j["n"] = s.n;
+  j["nnz"] = s.nnz;
+  j["nnz_symmetric"] = s.nnz_symmetric;
+  j["pattern_symmetric"] = s.pattern_symmetric;
+  j["isolated_nodes"] = s.isolated_nodes;
+  j["components"] = s.components;
+  j["bipartite"] = s.bipartite;
+  j["lambda2"] = number(s.lambda2());
+  j["lambda_max"] = number(s.lambda_max());
+  j["gap"] = number(e.lambda2);
+  j["mu2"] = number(s.mu2.value);
+  j["mu_min"] = number(s.mu_min.value);
+  j["mu_star"] = number(e.mu_star);
+  j["mu2_walk"] = number(s.mu2_walk.modulus());
+  j["mu2_walk_complex"] = {number(s.mu2_walk.value), number(s.mu2_walk.imag)};
+  j["epsilon_complete"] = number(e.epsilon_complete);
+  j["cheeger_lower"] = number(e.cheeger_lower);
+  j["cheeger_upper"] = number(e.cheeger_upper);
+  j["sweep_conductance"] = e.sweep ? number(e.sweep->conductance) : Json(nullptr);
+  j["sweep_set_size"] = e.sweep ? Json(e.sweep->set.size()) : Json(nullptr);
+  j["sweep_cut_edges"] = e.sweep ? Json(e.sweep->cut) : Json(nullptr);
+  j["regular_degree"] = e.regular ? Json(e.regular_degree) : Json(nullptr);
+  j["ramanujan_ratio"] = e.ramanujan_ratio ? number(*e.ramanujan_ratio) : Json(nullptr);
+  j["mixing_tolerance"] = e.mixing_tolerance;
+  j["mixing_hops"] = e.mixing_hops ? Json(*e.mixing_hops) : Json(nullptr);
+  const std::vector<std::pair<std::string, const spectral::EigenResult*>> results{
+      {"lambda2", &s.mu2}, {"lambda_max", &s.mu_min}, {"mu2_walk", &s.mu2_walk}};
+  Json res, meth, conv, mv, notes = Json::object();
+  for (const auto& [key, r] : results) {
+    res[key] = number(r->residual);
+    meth[key] = spectral::to_string(r->method);
+    conv[key] = r->converged;
+    mv[key] = r->matvecs;
+    if (!r->note.empty()) notes[key] = r->note;
+  }
+  j["residuals"] = res;
+  j["method"] = meth;
+  j["converged"] = conv;
+  j["matvecs"] = mv;
+  j["notes"] = notes;
+  j["about"] = {{"lambda2, lambda_max, gap",
+                 "normalised Laplacian L = I - D^-1/2 S D^-1/2 of the symmetrised 0/1 pattern S "
+                 "(gap = lambda2)"},
+                {"mu2, mu_min, mu_star, epsilon_complete",
+                 "M = D^-1/2 S D^-1/2; mu_star = max(|mu2|, "
+                 "|mu_min|) = epsilon of approximating the "
+                 "degree-weighted complete graph"},
+                {"mu2_walk",
+                 "second-largest |eigenvalue| of the walk P = D_out^-1 G on the directed "
+                 "pattern"},
+                {"residuals",
+                 "||A x - lambda x|| / ||x|| on the matrix each number is about (mu2_walk: "
+                 "on P)"},
+                {"cheeger",
+                 "lambda2/2 <= conductance <= sqrt(2 lambda2); sweep_conductance is the exact "
+                 "conductance of the best Fiedler sweep set (a certified upper bound)"},
+                {"mixing_hops",
+                 "smallest K with sqrt(d_max/d_min) mu_star^K <= mixing_tolerance: bounds "
+                 "|P^K(i,j) - pi_j| for the reversible walk D^-1 S"}};
+  if (diffusion) j["diffused"] = diffusion_json(spectral::diffused_spectrum(s, *diffusion));
+  if (a.receptive_hops > 0) {
+    graph::HopOptions h;
+    h.max_hops = a.receptive_hops;
+    h.sample_sources = a.receptive_samples;
+    h.seed = a.solver.solver_seed;
+    const graph::ReceptiveField rf = graph::receptive_field(g, h);
+    j["receptive_field"] = {{"fraction", rf.fraction},
+                            {"mean_keys", rf.mean_keys},
+                            {"exact", rf.exact},
+                            {"sources", rf.sources}};
+  }
+  j["threads"] = num_threads();
+  j["solver_seconds"] = s.seconds;
+  j["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const std::string text = j.dump(2);
+  if (!a.out.empty()) write_text_atomic(a.out, text + "\n");
+  std::printf("%s\n", text.c_str());
+  for (const auto& [key, r] : results) {
+    if (!r->converged) {
+      std::fprintf(stderr, "diffuser: warning: %s did not converge (%s)\n", key.c_str(),
+                   r->note.c_str());
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------- sweep ---
+
+struct SweepArgs {
+  std::vector<std::string> patterns{"window-only", "window+global", "window+random",
+                                    "window+global+random", "diffuser"};
+  std::vector<Index> lengths{1024, 4096};
+  std::vector<int> hops{0, 1, 2, 3, 5, 10};
+  std::vector<double> alphas{0.1};
+  std::vector<double> heats;
+  bool infinite = false;
+  Index window = 64, global = 64, random = 64;
+  std::uint64_t seed = 0;
+  std::string out;
+  SolverArgs solver;
+};
+
+// A named pattern of the sweep, or a compact spec (docs/patterns.md).
+graph::PatternSpec sweep_spec(const std::string& name, const SweepArgs& a) {
+  std::string text;
+  if (name == "window-only") {
+    text = fmt::format("window={}", a.window);
+  } else if (name == "window+global") {
+    text = fmt::format("window={},global={}", a.window, a.global);
+  } else if (name == "window+random") {
+    text = fmt::format("window={},random={}", a.window, a.random);
+  } else if (name == "window+global+random") {
+    text = fmt::format("window={},global={},random={}", a.window, a.global, a.random);
+  } else if (name == "diffuser") {
+    text = "preset=diffuser";
+  } else {
+    text = name;
+  }
+  graph::PatternSpec s = graph::parse_pattern_spec(text);
+  if (text.find("seed=") == std::string::npos) s.seed = a.seed;
+  graph::validate_spec(s);
+  return s;
+}
+
+std::vector<DiffusionSpec> sweep_diffusions(const SweepArgs& a) {
+  std::vector<DiffusionSpec> out;
+  for (int k : a.hops) {
+    if (k == 0) {
+      out.push_back(DiffusionSpec::none());
+      continue;
+    }
+    for (double al : a.alphas) out.push_back(DiffusionSpec::ppr_truncated(al, k));
+    for (double t : a.heats) out.push_back(DiffusionSpec::heat_truncated(t, k));
+  }
+  if (a.infinite) {
+    for (double al : a.alphas) out.push_back(DiffusionSpec::ppr(al));
+    for (double t : a.heats) out.push_back(DiffusionSpec::heat(t));
+  }
+  DIFFUSER_CHECK(!out.empty(),
+                 "spectral sweep: no diffusion setting (give --hops, and --alpha "
+                 "or --heat)");
+  return out;
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+std::string fmt_num(double v) { return std::isfinite(v) ? fmt::format("{}", v) : ""; }
+
+void run_sweep(const SweepArgs& a) {
+  const spectral::SolverOptions opts = a.solver.options();
+  DIFFUSER_CHECK(!a.patterns.empty() && !a.lengths.empty(),
+                 "spectral sweep: needs at least one --pattern and one --lengths value");
+  for (Index n : a.lengths) {
+    DIFFUSER_CHECK(n >= 2, "spectral sweep: length {} is too small (n >= 2)", n);
+  }
+  DIFFUSER_CHECK(a.solver.mixing_tol > 0.0 && a.solver.mixing_tol < 1.0,
+                 "--mixing-tol must be in (0, 1) (got {})", a.solver.mixing_tol);
+  std::vector<std::pair<std::string, graph::PatternSpec>> specs;
+  for (const std::string& p : a.patterns) specs.emplace_back(p, sweep_spec(p, a));
+  const std::vector<DiffusionSpec> diffusions = sweep_diffusions(a);
+  a.solver.apply_threads();
+
+  std::string csv =
+      "pattern,spec,n,nnz,nnz_symmetric,components,lambda2,lambda_max,mu2_walk,mu_star,"
+      "epsilon_complete,cheeger_lower,cheeger_upper,sweep_conductance,mixing_hops,"
+      "method_lambda2,method_lambda_max,method_mu2_walk,residual_lambda2,residual_lambda_max,"
+      "residual_mu2_walk,converged,build_seconds,solve_seconds,diffusion,alpha,t,hops,"
+      "diffused_f_mu2,diffused_second_largest,diffused_gap,diffused_mu_star,diffused_mu2_walk,"
+      "diffused_exact\n";
+  const std::size_t total = specs.size() * a.lengths.size();
+  std::size_t done = 0;
+  for (const auto& [name, spec] : specs) {
+    for (Index n : a.lengths) {
+      const auto t0 = std::chrono::steady_clock::now();
+      const graph::CsrGraph g = graph::build_pattern(n, spec);
+      const double build_s =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const spectral::NormalizedAdjacency m(g);
+      const spectral::GraphSpectrum s = spectral::graph_spectrum(g, m, opts);
+      const spectral::ExpanderMetrics e = spectral::expander_metrics(s, m, a.solver.mixing_tol);
+      const double solve_s =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() - build_s;
+      const std::string common = fmt::format(
+          "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+          csv_field(name), csv_field(graph::format_pattern_spec(spec)), n, s.nnz, s.nnz_symmetric,
+          s.components, fmt_num(s.lambda2()), fmt_num(s.lambda_max()),
+          fmt_num(s.mu2_walk.modulus()), fmt_num(e.mu_star), fmt_num(e.epsilon_complete),
+          fmt_num(e.cheeger_lower), fmt_num(e.cheeger_upper),
+          e.sweep ? fmt_num(e.sweep->conductance) : "",
+          e.mixing_hops ? std::to_string(*e.mixing_hops) : "", spectral::to_string(s.mu2.method),
+          spectral::to_string(s.mu_min.method), spectral::to_string(s.mu2_walk.method),
+          fmt_num(s.mu2.residual), fmt_num(s.mu_min.residual), fmt_num(s.mu2_walk.residual),
+          s.converged() ? "true" : "false", fmt_num(build_s), fmt_num(solve_s));
+      for (const DiffusionSpec& d : diffusions) {
+        const spectral::DiffusedSpectrum ds = spectral::diffused_spectrum(s, d);
+        const bool ppr = d.kind == spectral::DiffusionKind::kPpr ||
+                         d.kind == spectral::DiffusionKind::kPprTruncated;
+        const bool heat = d.kind == spectral::DiffusionKind::kHeat ||
+                          d.kind == spectral::DiffusionKind::kHeatTruncated;
+        csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", common, csv_field(d.describe()),
+                           ppr ? fmt_num(d.alpha) : "", heat ? fmt_num(d.t) : "",
+                           d.is_polynomial() && d.kind != spectral::DiffusionKind::kNone
+                               ? std::to_string(d.hops)
+                               : (d.kind == spectral::DiffusionKind::kNone ? "0" : ""),
+                           fmt_num(ds.f_mu2), fmt_num(ds.second_largest), fmt_num(ds.gap),
+                           fmt_num(ds.mu_star), fmt_num(std::abs(ds.f_mu2_walk)),
+                           ds.exact ? "true" : "false");
+      }
+      ++done;
+      std::fprintf(stderr,
+                   "[%zu/%zu] %s n=%d: lambda2 = %.6g (%s), lambda_max = %.6g (%s), mu2_walk = "
+                   "%.6g (%s)%s, build %.2f s, solve %.2f s\n",
+                   done, total, name.c_str(), n, s.lambda2(), spectral::to_string(s.mu2.method),
+                   s.lambda_max(), spectral::to_string(s.mu_min.method), s.mu2_walk.modulus(),
+                   spectral::to_string(s.mu2_walk.method), s.converged() ? "" : " NOT CONVERGED",
+                   build_s, solve_s);
+      // Rewrite the whole file after every graph: an interrupted sweep keeps what it computed.
+      if (!a.out.empty()) write_text_atomic(a.out, csv);
+    }
+  }
+  if (a.out.empty()) {
+    std::printf("%s", csv.c_str());
+  } else {
+    std::fprintf(stderr, "wrote %s (%zu graphs x %zu diffusion settings)\n", a.out.c_str(), total,
+                 diffusions.size());
+  }
+}
+
+}  // namespace
+
+void register_spectral_commands(CLI::App& app, Action& action) {
+  auto* cmd = app.add_subcommand(
+      "spectral",
+      "Spectral gap and expander metrics of a pattern file (one JSON object); `spectral sweep` "
+      "for patterns x lengths x diffusion settings (CSV). Math: docs/spectral.md");
+  cmd->require_subcommand(0, 1);
+  auto a = std::make_shared<SpectrumArgs>();
+  cmd->add_option("FILE", a->file, "Graph file (.mtx, .txt/.edges, .json, .npy)");
+  add_solver_options(cmd, a->solver);
+  a->o_alpha = cmd->add_option("--alpha", a->alpha,
+                               "Diffusion: PPR teleport alpha (with --hops: truncated at K hops; "
+                               "alone: K = infinity)");
+  a->o_hops = cmd->add_option("--hops", a->hops,
+                              "Diffusion: hops K (0 = plain attention; alone: PPR alpha = 0.1)");
+  a->o_heat = cmd->add_option("--heat", a->heat,
+                              "Diffusion: heat-kernel time t (with --hops: truncated at K hops)");
+  cmd->add_option("--receptive-field", a->receptive_hops,
+                  "Also report the fraction of (query, key) pairs within k = 1..K hops (graph "
+                  "module BFS; sampled sources beyond 20000 nodes)");
+  cmd->add_option("--receptive-samples", a->receptive_samples,
+                  "BFS sources sampled for --receptive-field on large graphs")
+      ->capture_default_str();
+  cmd->add_option("--out", a->out, "Also write the JSON object to this file (atomically)");
+
+  auto w = std::make_shared<SweepArgs>();
+  auto* sweep = cmd->add_subcommand(
+      "sweep",
+      "Patterns x lengths x diffusion settings -> CSV (one row per pattern, n and diffusion)");
+  sweep
+      ->add_option("--pattern", w->patterns,
+                   "Patterns (repeatable): window-only, window+global, window+random, "
+                   "window+global+random, diffuser, or a compact spec such as "
+                   "window=16,global=4")
+      ->capture_default_str();
+  sweep->add_option("--lengths", w->lengths, "Sequence lengths n (comma-separated)")
+      ->delimiter(',')
+      ->capture_default_str();
+  sweep->add_option("--hops", w->hops, "Diffusion hops K (comma-separated; 0 = plain attention)")
+      ->delimiter(',')
+      ->capture_default_str();
+  sweep->add_option("--alpha", w->alphas, "PPR alphas (comma-separated)")
+      ->delimiter(',')
+      ->capture_default_str();
+  sweep->add_option("--heat", w->heats, "Heat-kernel times t (comma-separated)")->delimiter(',');
+  sweep->add_flag("--infinite", w->infinite, "Also the untruncated PPR(alpha) and heat(t) maps");
+  sweep->add_option("--window", w->window, "Window radius of the named patterns")
+      ->capture_default_str();
+  sweep->add_option("--global", w->global, "Global tokens of the named patterns")
+      ->capture_default_str();
+  sweep->add_option("--random", w->random, "Random keys per query of the named patterns")
+      ->capture_default_str();
+  sweep->add_option("--seed", w->seed, "Pattern seed (when a spec names none)")
+      ->capture_default_str();
+  sweep->add_option("--out", w->out,
+                    "CSV file (written atomically after every graph); stdout "
+                    "when absent");
+  add_solver_options(sweep, w->solver);
+  sweep->callback([&action, w] { action = [w] { run_sweep(*w); }; });
+
+  cmd->callback([&action, a, sweep] {
+    if (sweep->parsed()) return;  // `spectral sweep` set its own action
+    action = [a] {
+      DIFFUSER_CHECK(!a->file.empty(), "spectral: missing FILE (or use `spectral sweep`)");
+      run_spectrum(*a);
+    };
+  });
+}
+
+}  // namespace diffuser::cli
