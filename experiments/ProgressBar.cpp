@@ -67,6 +67,14 @@ void ProgressBar::update(std::int64_t done, const std::string& suffix) {
   drawn_ = true;
 }
 
+void ProgressBar::message(const std::string& text) {
+  if (out_ == nullptr) return;
+  if (enabled_ && drawn_ && !finished_) std::fputs("\r\033[K", out_);
+  std::fprintf(out_, "%s\n", text.c_str());
+  std::fflush(out_);
+  drawn_ = false;
+}
+
 void ProgressBar::finish() {
   if (finished_) return;
   if (enabled_) {

@@ -30,6 +30,10 @@ class ProgressBar {
   /// Reports `done` units finished; `suffix` (e.g. "loss 1.234") is shown after the ETA.
   void update(std::int64_t done, const std::string& suffix = "");
 
+  /// Prints one status line to the bar's stream without garbling the bar: clears the bar's
+  /// line first (when drawn); the next update() redraws it below the message.
+  void message(const std::string& text);
+
   /// Draws the final state and ends the line (idempotent; also run by the destructor).
   void finish();
 

@@ -352,6 +352,9 @@ TrainResult Trainer::run() {
     nn::restore_parameters(*resume_from, params);
     nn::restore_optimizer_state(*resume_from, params, opt);
     state = LoopState::from_json(resume_from->meta["trainer"], ckpt_last);
+    DIFFUSER_CHECK(steps >= state.step,
+                   "--resume: train.steps = {} is below the checkpoint's step {} ({})", steps,
+                   state.step, ckpt_last);
     if (batcher) batcher->seek(state.position);
     RunLog::truncate_after_step(log_path, state.step);
   } else {
@@ -387,9 +390,20 @@ TrainResult Trainer::run() {
   }
 
   RunLog log(log_path);
-  message(options_.messages, fmt::format("train: {} | {} {} params | {} threads | steps {}..{}",
-                                         data.description, c.get_string("attention.variant"),
-                                         params.size(), num_threads(), state.step + 1, steps));
+  ProgressBar bar(steps, "train", state.step);
+  if (!options_.progress) bar.set_enabled(false);
+  // Status lines go through the bar when both write to stderr, so a drawn bar is not garbled.
+  auto say = [&](const std::string& text) {
+    if (options_.messages == nullptr) return;
+    if (options_.messages == stderr) {
+      bar.message(text);
+    } else {
+      message(options_.messages, text);
+    }
+  };
+  say(fmt::format("train: {} | {} {} params | {} threads | steps {}..{}", data.description,
+                  c.get_string("attention.variant"), params.size(), num_threads(), state.step + 1,
+                  steps));
 
   const double clip = c.get_float("optim.clip_norm");
   const double smoothing = c.get_float("optim.label_smoothing");
@@ -434,11 +448,10 @@ TrainResult Trainer::run() {
     rec["best"] = better;
     log.write(rec);
     if (better) save(ckpt_best);
-    message(options_.messages,
-            lm ? fmt::format("step {}: val loss {:.4f} bpb {:.4f}{}", s, m.loss(),
-                             m.bits_per_byte(), better ? " (best)" : "")
-               : fmt::format("step {}: val loss {:.4f} accuracy {:.4f}{}", s, m.loss(),
-                             m.accuracy(), better ? " (best)" : ""));
+    say(lm ? fmt::format("step {}: val loss {:.4f} bpb {:.4f}{}", s, m.loss(), m.bits_per_byte(),
+                         better ? " (best)" : "")
+           : fmt::format("step {}: val loss {:.4f} accuracy {:.4f}{}", s, m.loss(), m.accuracy(),
+                         better ? " (best)" : ""));
   };
 
   TrainResult result;
@@ -447,8 +460,6 @@ TrainResult Trainer::run() {
     return result;
   }
 
-  ProgressBar bar(steps, "train", state.step);
-  if (!options_.progress) bar.set_enabled(false);
   std::int64_t interval_tokens = 0;
   double interval_train_s = 0;
 
@@ -553,8 +564,8 @@ TrainResult Trainer::run() {
     }
     if ((stop_here || interrupted) && !last) {
       bar.finish();
-      message(options_.messages, fmt::format("train: {} at step {}; continue with --resume",
-                                             interrupted ? "interrupted" : "stopped", s));
+      say(fmt::format("train: {} at step {}; continue with --resume",
+                      interrupted ? "interrupted" : "stopped", s));
       result.step = s;
       result.interrupted = interrupted;
       return result;
@@ -599,9 +610,7 @@ TrainResult Trainer::run() {
   write_text_atomic((dir / kRunMetricsFile).string(), metrics.dump(2) + "\n");
   if (metrics.contains("test")) {
     const auto& t = metrics["test"];
-    message(
-        options_.messages,
-        lm ? fmt::format("test: loss {:.4f} bpb {:.4f} ({} bytes) | wall {:.1f}s",
+    say(lm ? fmt::format("test: loss {:.4f} bpb {:.4f} ({} bytes) | wall {:.1f}s",
                          t["loss"].get<double>(), t["bits_per_byte"].get<double>(),
                          t["count"].get<std::int64_t>(), wall)
            : fmt::format("test: accuracy {:.4f} loss {:.4f} (majority {:.4f}, {} examples) | "
@@ -631,11 +640,16 @@ json evaluate_checkpoint(const std::string& checkpoint_path, const std::string& 
   check_split_name(eval_split);
   if (!is_split) {
     DIFFUSER_CHECK(fs::exists(which), "--data {}: no such split (train, val, test) or path", which);
-    if (c.get_string("task.name") == "bytelm") {
+    const std::string& task = c.get_string("task.name");
+    if (task == "bytelm") {
       c.apply_override("task.text_file=" + which);
     } else {
       c.apply_override("task.data_dir=" + which);
     }
+    // A folder is evaluated whole: no subset cap (image validation sets stay the carved
+    // task.val_size images; the LM evaluates every window).
+    const bool carved = eval_split == "val" && (task == "fashion_mnist" || task == "cifar10");
+    if (!carved) c.apply_override("task." + eval_split + "_size=0");
   }
   std::optional<ThreadCountGuard> guard;
   const int t = threads > 0 ? threads : static_cast<int>(c.get_int("train.threads"));

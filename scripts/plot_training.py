@@ -1,11 +1,11 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Training curves from run folders written by `diffuser train`.
 
 Why: a results table says where runs ended; the curves show how they got there (still
 improving? diverging? over-fitting?). This reads each run's log.jsonl (docs/experiments.md) and
 draws the training loss and the validation metric against the optimiser step, one line per run.
 
-    python3 scripts/plot_training.py runs/listops/*/ --out runs/listops/curves.png
+    /usr/bin/python3 scripts/plot_training.py runs/listops/*/ --out runs/listops/curves.png
 
 Needs matplotlib (Agg backend: no display needed).
 """

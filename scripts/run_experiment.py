@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Train the diffuser, sparse and full variants of a task with several seeds; tabulate and plot.
 
 Why: one run says little; a comparison of attention variants needs the same data, the same
@@ -10,7 +10,7 @@ then reads the run folders and writes
     <out>/results.csv   one row per run plus one summary row per variant
     <out>/curves.png    training loss and validation accuracy per run (scripts/plot_training.py)
 
-    python3 scripts/run_experiment.py --task listops --seeds 0 1 --out runs/listops
+    /usr/bin/python3 scripts/run_experiment.py --task listops --seeds 0 1 --out runs/listops
 
 Runs whose metrics.json exists are not retrained (rerun to only rebuild the table); runs with a
 checkpoint but no metrics are resumed. Configs are experiments/configs/<task>_<variant>.json;
@@ -205,7 +205,7 @@ def main(argv=None):
     out = args.out or os.path.join("runs", args.task)
     os.makedirs(out, exist_ok=True)
     os.environ.setdefault("OMP_WAIT_POLICY", "passive")
-    command = " ".join(["python3 scripts/run_experiment.py"] +
+    command = " ".join(["/usr/bin/python3 scripts/run_experiment.py"] +
                        [shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])])
     configs = {v: os.path.join(ROOT, "experiments", "configs", f"{args.task}_{v}.json")
                for v in args.variants}

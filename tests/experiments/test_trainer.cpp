@@ -85,8 +85,9 @@ struct RunResult {
 
 RunResult run_cli(const TempDir& dir, const std::string& args) {
   const std::string out = dir.file("stdout.txt"), err = dir.file("stderr.txt");
-  const std::string cmd =
-      std::string("'") + DIFFUSER_CLI_BINARY + "' " + args + " >'" + out + "' 2>'" + err + "'";
+  // Passive OpenMP waiting: on a loaded machine, spinning threads make a 2-thread run crawl.
+  const std::string cmd = std::string("OMP_WAIT_POLICY=passive '") + DIFFUSER_CLI_BINARY + "' " +
+                          args + " >'" + out + "' 2>'" + err + "'";
   const int status = std::system(cmd.c_str());
   RunResult r;
   REQUIRE(status != -1);
@@ -264,6 +265,15 @@ TEST_CASE("non-finite gradients stop the run naming step, layer and tensor", "[t
   CHECK(last["type"] == "nonfinite");
   CHECK(last["step"] == 3);
 
+  SECTION("non-finite logits stop the run at the step whose forward pass produced them") {
+    auto v = quiet_options(dir.file("logits"));
+    v.after_backward = [](std::int64_t step, nn::ParameterStore<float>& p) {
+      if (step == 2) p.value(p.ref("head.out.weight"))[0] = std::numeric_limits<float>::infinity();
+    };
+    CHECK_THROWS_WITH(Trainer(c, v).run(), Catch::Contains("step 3") &&
+                                               Catch::Contains("non-finite forward pass") &&
+                                               Catch::Contains("logit"));
+  }
   SECTION("train.on_nonfinite = skip leaves the step out and finishes") {
     auto s = quiet_options(dir.file("skip"));
     s.after_backward = poison;
