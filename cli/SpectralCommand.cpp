@@ -40,7 +40,7 @@ using Json = nlohmann::ordered_json;
 struct SolverArgs {
   double tol = 1e-10;
   std::int64_t max_matvecs = 20000;
-  Index dense_max = 1024;
+  Index dense_max = 512;
   std::string method = "auto";
   bool no_shift_invert = false;
   std::uint64_t solver_seed = 20221021;
@@ -52,7 +52,7 @@ struct SolverArgs {
     o.tol = tol;
     o.max_matvecs = max_matvecs;
     o.dense_max_n = dense_max;
-    o.dense_max_n_general = std::min<Index>(dense_max, 512);
+    o.dense_max_n_general = std::min<Index>(dense_max, 256);
     if (method == "auto") {
       o.path = spectral::SolverPath::kAuto;
     } else if (method == "dense") {
@@ -81,7 +81,7 @@ void add_solver_options(CLI::App* cmd, SolverArgs& s) {
                   "Most operator applications per Krylov solve before reporting non-convergence")
       ->capture_default_str();
   cmd->add_option("--dense-max", s.dense_max,
-                  "Dense float64 eigen-solve up to this n (non-symmetric: min(this, 512))")
+                  "Dense float64 eigen-solve up to this n (non-symmetric: min(this, 256))")
       ->capture_default_str();
   cmd->add_option("--method", s.method, "Solver path: auto, dense or iterative")
       ->capture_default_str();

@@ -111,6 +111,7 @@ def main():
         "call": "eigsh(M, k=2, which='LA', tol=%g, v0=seeded normal)" % args.tol,
         "n": int(n),
         "nnz": int(m.nnz),
+        "matrix_bytes": int(data.nbytes + indices.nbytes + indptr.nbytes),
         "tol": args.tol,
         "seconds": {"median": float(np.median(times)), "all": times},
         "eigenvalues": [float(vals[i]) for i in order],

@@ -15,7 +15,7 @@ namespace diffuser::spectral {
 enum class Method {
   kDense,        ///< dense float64 eigen-decomposition (Eigen), eigenvector by inverse iteration
   kLanczos,      ///< implicitly restarted Lanczos on the (deflated) operator (Spectra)
-  kShiftInvert,  ///< Lanczos on (s (A - sigma I))^{-1}, sparse Cholesky (Eigen, AMD ordering)
+  kShiftInvert,  ///< Lanczos on (s (A - sigma I))^{-1}, sparse Cholesky (Eigen, envelope ordering)
   kArnoldi,      ///< implicitly restarted Arnoldi on the (Wielandt-deflated) operator (Spectra)
   kComponents,   ///< exact: the graph has >= 2 connected components
   kBipartite,    ///< exact: a component is bipartite, so -1 is an eigenvalue of M

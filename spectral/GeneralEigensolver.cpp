@@ -128,11 +128,15 @@ std::vector<EigenResult> arnoldi_general(const LinearOperator& op, const LinearO
   // eigenvalue, and a buffer against mis-convergence in clusters (with nev = 2, implicit
   // restarts can filter out the wanted pair of a directed cycle and converge to the next one).
   const int nev = static_cast<int>(std::min<std::int64_t>(count + 5, n - 2));
-  const int ncv = static_cast<int>(std::min<std::int64_t>(
-      n, opts.ncv > 0 ? std::max(opts.ncv, nev + 2) : std::max(2 * nev + 1, 30)));
+  // Subspace size, then restarts, so that at most max_matvecs products are spent: the first
+  // factorisation costs ncv + 1 (Spectra applies the operator once more on the start), each
+  // restart at most ncv - nev.
+  const std::int64_t want_ncv =
+      opts.ncv > 0 ? std::max(opts.ncv, nev + 2) : std::max(2 * nev + 1, 48);
+  const int ncv = static_cast<int>(
+      std::min<std::int64_t>({n, want_ncv, std::max<std::int64_t>(nev + 2, opts.max_matvecs - 1)}));
+  const std::int64_t maxit = std::max<std::int64_t>(0, (opts.max_matvecs - 1 - ncv) / (ncv - nev));
   SpectraOperator sop(solved, 0.0);
-  const std::int64_t maxit =
-      std::max<std::int64_t>(1, (opts.max_matvecs - ncv) / std::max(1, ncv - nev));
   RitzArnoldi solver(sop, nev, ncv);
   Rng rng(opts.seed);
   Eigen::VectorXd start(n);

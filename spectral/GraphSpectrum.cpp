@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <optional>
 
 #include "core/Error.hpp"
@@ -59,9 +60,12 @@ EigenResult from_shift_invert(const NormalizedAdjacency& m, const ShiftInvertOpe
   return r;
 }
 
+// Options of the Lanczos run on a shift-inverted operator: iterative, and a tenth of the
+// tolerance, since a relative residual r of the inverted problem becomes ~2 r on M.
 SolverOptions inner_options(const SolverOptions& opts) {
   SolverOptions o = opts;
   o.path = SolverPath::kIterative;
+  o.tol = opts.tol / 10.0;
   return o;
 }
 
@@ -70,55 +74,77 @@ SolverOptions inner_options(const SolverOptions& opts) {
 bool shift_invert_top(const NormalizedAdjacency& m, const Eigen::SparseMatrix<double>& b,
                       const Eigen::MatrixXd& v1, const EigenResult& estimate,
                       const SolverOptions& opts, EigenResult& out, std::string& why) {
-  const double lambda_est = std::isfinite(estimate.value) ? std::max(1.0 - estimate.value, 0.0) : 1;
-  double tau = std::clamp(1e-3 * lambda_est, 1e-10, 1e-2);
-  for (int attempt = 0; attempt < 5; ++attempt, tau *= 100.0) {
-    ShiftInvertOperator::Status status{};
-    std::int64_t nnz = 0;
-    auto si = ShiftInvertOperator::try_create(b, 1.0 + tau, ShiftSide::kAbove, opts.max_factor_nnz,
-                                              status, nnz);
-    if (status == ShiftInvertOperator::Status::kTooMuchFill) {
-      why = fmt::format("shift-invert skipped: Cholesky factor would have {} nonzeros (budget {})",
+  // tau ~ lambda2 / 4: the wanted eigenvalue 1/(lambda2 + tau) of (L + tau I)^{-1} is then
+  // well separated from 1/(lambda3 + tau), and D^{1/2} 1 (eigenvalue 1/tau, deflated) is
+  // amplified no more than the wanted direction itself. A second round re-centres tau on the
+  // first round's lambda2 when the Lanczos estimate was poor.
+  double lambda_est = std::isfinite(estimate.value) ? std::max(1.0 - estimate.value, 0.0) : 1.0;
+  bool factorised = false;
+  for (int round = 0; round < 2; ++round) {
+    double tau = std::clamp(0.25 * lambda_est, 1e-12, 1e-2);
+    std::unique_ptr<ShiftInvertOperator> si;
+    for (int attempt = 0; attempt < 4 && !si; ++attempt, tau *= 10.0) {
+      ShiftInvertOperator::Status status{};
+      std::int64_t nnz = 0;
+      si = ShiftInvertOperator::try_create(b, 1.0 + tau, ShiftSide::kAbove, opts.max_factor_nnz,
+                                           status, nnz);
+      if (status == ShiftInvertOperator::Status::kTooMuchFill) {
+        why =
+            fmt::format("shift-invert skipped: Cholesky factor would have {} nonzeros (budget {})",
                         nnz, opts.max_factor_nnz);
-      return false;
+        return factorised;
+      }
     }
-    if (!si) continue;  // rounding made L + tau I indefinite: larger tau
-    Deflation d{v1, 0.0};
+    if (!si) break;  // rounding made L + tau I indefinite even for larger tau
+    factorised = true;
+    const Deflation d{v1, 0.0};
     const EigenResult inner =
         symmetric_extremes(*si, Which::kLargest, 1, d, inner_options(opts))[0];
     out = from_shift_invert(m, *si, inner, opts);
-    return true;
+    if (out.converged || !std::isfinite(out.value)) return true;
+    lambda_est = std::max(1.0 - out.value, 0.0);
   }
-  why = "shift-invert failed: L + tau I not positive definite up to tau = 1e-2";
-  return false;
+  if (!factorised) why = "shift-invert failed: L + tau I is not positive definite";
+  return factorised;
 }
 
 // Smallest eigenvalue of M by shift-invert on M - sigma I, sigma certified below the spectrum
-// by a successful Cholesky factorisation. `estimate` is a Lanczos estimate (>= mu_min).
+// by a successful Cholesky factorisation. `estimate` is a Lanczos estimate (>= mu_min). Up to
+// three rounds, each re-centred on the previous round's eigenvalue with a 10x closer shift:
+// the bottom of a band pattern's spectrum is a cluster with spacing ~1/n^2, and the inner
+// Lanczos converges fast only once sigma is closer to mu_min than that spacing.
 bool shift_invert_bottom(const NormalizedAdjacency& m, const Eigen::SparseMatrix<double>& b,
                          const EigenResult& estimate, const SolverOptions& opts, EigenResult& out,
                          std::string& why) {
-  const double theta = std::isfinite(estimate.value) ? estimate.value : -1.0;
+  double theta = std::isfinite(estimate.value) ? estimate.value : -1.0;
   double delta = std::max(2.0 * (std::isfinite(estimate.residual) ? estimate.residual : 0.0), 1e-6);
-  for (int attempt = 0; attempt < 16; ++attempt, delta *= 4.0) {
-    const double sigma = theta - delta;
-    ShiftInvertOperator::Status status{};
-    std::int64_t nnz = 0;
-    auto si = ShiftInvertOperator::try_create(b, sigma, ShiftSide::kBelow, opts.max_factor_nnz,
-                                              status, nnz);
-    if (status == ShiftInvertOperator::Status::kTooMuchFill) {
-      why = fmt::format("shift-invert skipped: Cholesky factor would have {} nonzeros (budget {})",
-                        nnz, opts.max_factor_nnz);
-      return false;
+  bool factorised = false;
+  for (int round = 0; round < 3; ++round) {
+    std::unique_ptr<ShiftInvertOperator> si;
+    for (int attempt = 0; attempt < 16 && !si; ++attempt) {
+      ShiftInvertOperator::Status status{};
+      std::int64_t nnz = 0;
+      si = ShiftInvertOperator::try_create(b, theta - delta, ShiftSide::kBelow, opts.max_factor_nnz,
+                                           status, nnz);
+      if (status == ShiftInvertOperator::Status::kTooMuchFill) {
+        why = fmt::format(
+            "shift-invert skipped: Cholesky factor would have up to {} nonzeros (budget {})", nnz,
+            opts.max_factor_nnz);
+        return factorised;
+      }
+      if (!si) delta *= 4.0;  // sigma still inside the spectrum: move further down
     }
-    if (!si) continue;  // sigma still inside the spectrum: move further down
+    if (!si) break;
+    factorised = true;
     const EigenResult inner =
         symmetric_extremes(*si, Which::kLargest, 1, {}, inner_options(opts))[0];
     out = from_shift_invert(m, *si, inner, opts);
-    return true;
+    if (out.converged || !std::isfinite(out.value)) return true;
+    theta = out.value;
+    delta = std::max(delta / 10.0, 1e-13);
   }
-  why = "shift-invert failed: no shift below the spectrum found";
-  return false;
+  if (!factorised) why = "shift-invert failed: no shift below the spectrum found";
+  return factorised;
 }
 
 bool uses_dense(graph::Index n, const SolverOptions& opts) {
@@ -126,6 +152,21 @@ bool uses_dense(graph::Index n, const SolverOptions& opts) {
          (opts.path == SolverPath::kAuto && n <= opts.dense_max_n);
 }
 
+// Continues a Lanczos solve from its best Ritz vector with the budget that is left.
+EigenResult continue_lanczos(const LinearOperator& op, Which which, const Deflation& d,
+                             const EigenResult& first, const SolverOptions& opts,
+                             const std::string& why) {
+  SolverOptions rest = opts;
+  rest.max_matvecs = std::max<std::int64_t>(1, opts.max_matvecs - first.matvecs);
+  EigenResult r = symmetric_extremes(op, which, 1, d, rest, first.vector)[0];
+  r.matvecs += first.matvecs;
+  r.iterations += first.iterations;
+  if (!why.empty()) r.note = why + (r.note.empty() ? "" : "; " + r.note);
+  return r;
+}
+
+// mu2 for a connected graph: Lanczos; when it is slow and the gap estimate is small,
+// shift-invert; otherwise Lanczos continues from its best Ritz vector.
 EigenResult solve_mu2(const NormalizedAdjacency& m, const SolverOptions& opts,
                       std::optional<Eigen::SparseMatrix<double>>& b) {
   const graph::Index n = m.size();
@@ -134,37 +175,39 @@ EigenResult solve_mu2(const NormalizedAdjacency& m, const SolverOptions& opts,
   const bool try_si = opts.shift_invert && !uses_dense(n, opts);
   SolverOptions first = opts;
   if (try_si) first.max_matvecs = std::min(opts.max_matvecs, opts.matvecs_before_shift_invert);
-  EigenResult r = symmetric_extremes(m, Which::kLargest, 1, d, first)[0];
-  if (r.converged || !try_si) return r;
-  if (!b) b = m.to_sparse();
-  EigenResult si;
+  const EigenResult r = symmetric_extremes(m, Which::kLargest, 1, d, first)[0];
+  if (r.converged || first.max_matvecs >= opts.max_matvecs) return r;
+  // Ritz values of the largest eigenvalue are lower bounds, so 1 - theta >= lambda2.
+  const double lambda_est = 1.0 - r.value;
   std::string why;
-  if (shift_invert_top(m, *b, v1, r, opts, si, why)) return si;
-  if (first.max_matvecs < opts.max_matvecs) {
-    r = symmetric_extremes(m, Which::kLargest, 1, d, opts)[0];
+  if (lambda_est < opts.small_gap) {
+    if (!b) b = m.to_sparse();
+    EigenResult si;
+    if (shift_invert_top(m, *b, v1, r, opts, si, why)) return si;
   }
-  r.note = why + (r.note.empty() ? "" : "; " + r.note);
-  return r;
+  return continue_lanczos(m, Which::kLargest, d, r, opts, why);
 }
 
+// mu_min: Lanczos; when it is slow, shift-invert (refused cheaply when the pattern is not banded
+// and the factor would exceed the budget), else Lanczos continues from its best Ritz vector.
 EigenResult solve_mu_min(const NormalizedAdjacency& m, const SolverOptions& opts,
                          std::optional<Eigen::SparseMatrix<double>>& b) {
   const graph::Index n = m.size();
   const bool try_si = opts.shift_invert && !uses_dense(n, opts);
   SolverOptions first = opts;
   if (try_si) first.max_matvecs = std::min(opts.max_matvecs, opts.matvecs_before_shift_invert);
-  EigenResult r = symmetric_extremes(m, Which::kSmallest, 1, {}, first)[0];
-  if (r.converged || !try_si) return r;
+  const EigenResult r = symmetric_extremes(m, Which::kSmallest, 1, {}, first)[0];
+  if (r.converged || first.max_matvecs >= opts.max_matvecs) return r;
   if (!b) b = m.to_sparse();
   EigenResult si;
   std::string why;
   if (shift_invert_bottom(m, *b, r, opts, si, why)) return si;
-  if (first.max_matvecs < opts.max_matvecs) {
-    r = symmetric_extremes(m, Which::kSmallest, 1, {}, opts)[0];
-  }
-  r.note = why + (r.note.empty() ? "" : "; " + r.note);
-  return r;
+  return continue_lanczos(m, Which::kSmallest, {}, r, opts, why);
 }
+
+}  // namespace
+
+namespace {
 
 // mu2 of M: exact for >= 2 components, else Lanczos with shift-invert fallback.
 EigenResult second_eigenvalue(const NormalizedAdjacency& m, const Components& comps,

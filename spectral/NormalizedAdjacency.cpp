@@ -1,18 +1,68 @@
-// Why: symmetrisation and the O(nnz) matrix-vector product of D^{-1/2} S D^{-1/2}; row-parallel
-// with OpenMP, one thread per row, so results do not depend on the thread count.
+// Why: symmetrisation and the matrix-vector product of D^{-1/2} S D^{-1/2} (compressed row sums,
+// row-parallel with OpenMP; results do not depend on the thread count).
 #include "spectral/NormalizedAdjacency.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/Error.hpp"
+#include "core/Threads.hpp"
 
 namespace diffuser::spectral {
 
+namespace {
+
+// Pattern of G^T (offsets, rows per column ascending) without the edge permutation and values
+// that graph::transpose also builds. Rows are split into contiguous blocks counted and filled in
+// parallel; block b's entries of column j go after blocks < b, so the result is the same sorted
+// CSR for any number of blocks or threads.
+void transpose_pattern(const graph::CsrGraph& g, std::vector<std::int64_t>& offsets,
+                       std::vector<graph::Index>& rows) {
+  const graph::Index n = g.n();
+  const auto go = g.offsets();
+  const auto gc = g.columns();
+  const int blocks = static_cast<int>(std::clamp<std::int64_t>(num_threads(), 1, 8));
+  std::vector<std::vector<std::int64_t>> pos(
+      blocks, std::vector<std::int64_t>(static_cast<std::size_t>(n)));
+  auto block_begin = [&](int b) { return static_cast<graph::Index>(std::int64_t{n} * b / blocks); };
+#pragma omp parallel for schedule(static, 1) if (g.nnz() > 100000)
+  for (int b = 0; b < blocks; ++b) {
+    std::vector<std::int64_t>& cnt = pos[b];
+    for (graph::Index i = block_begin(b); i < block_begin(b + 1); ++i) {
+      for (graph::Index e = go[i]; e < go[i + 1]; ++e) ++cnt[gc[e]];
+    }
+  }
+  offsets.assign(static_cast<std::size_t>(n) + 1, 0);
+  std::int64_t at = 0;
+  for (graph::Index j = 0; j < n; ++j) {
+    offsets[j] = at;
+    for (int b = 0; b < blocks; ++b) {
+      const std::int64_t c = pos[b][j];
+      pos[b][j] = at;
+      at += c;
+    }
+  }
+  offsets[n] = at;
+  rows.resize(static_cast<std::size_t>(at));
+#pragma omp parallel for schedule(static, 1) if (g.nnz() > 100000)
+  for (int b = 0; b < blocks; ++b) {
+    std::vector<std::int64_t>& next = pos[b];
+    for (graph::Index i = block_begin(b); i < block_begin(b + 1); ++i) {
+      for (graph::Index e = go[i]; e < go[i + 1]; ++e) rows[next[gc[e]]++] = i;
+    }
+  }
+}
+
+}  // namespace
+
 NormalizedAdjacency::NormalizedAdjacency(const graph::CsrGraph& g) : input_nnz_(g.nnz()) {
   const graph::Index n = g.n();
-  const graph::Transposed t = graph::transpose(g);
+  std::vector<std::int64_t> t_offsets;
+  std::vector<graph::Index> t_rows;
+  transpose_pattern(g, t_offsets, t_rows);
   const auto go = g.offsets(), gc = g.columns();
-  const auto to = t.graph.offsets(), tc = t.graph.columns();
+  const std::vector<std::int64_t>& to = t_offsets;
+  const std::vector<graph::Index>& tc = t_rows;
 
   // Pass 1: size of each merged row (union of row i of G and row i of G^T).
   std::vector<std::int64_t> count(static_cast<std::size_t>(n) + 1, 0);
@@ -69,6 +119,7 @@ NormalizedAdjacency::NormalizedAdjacency(const graph::CsrGraph& g) : input_nnz_(
     }
   }
   s_ = graph::CsrGraph(n, std::move(offsets), std::move(columns));
+  plan_ = RowSumPlan(s_);
   isolated_ = isolated;
   input_symmetric_ = symmetric;
 
@@ -81,22 +132,19 @@ NormalizedAdjacency::NormalizedAdjacency(const graph::CsrGraph& g) : input_nnz_(
 }
 
 void NormalizedAdjacency::apply(const double* x, double* y) const {
+  // M x = D^{-1/2} (S (D^{-1/2} x)); S x as compressed row sums (RowSumPlan).
   const graph::Index n = s_.n();
-  std::vector<double> w(n);
-  const auto off = s_.offsets();
-  const auto col = s_.columns();
-  const std::int64_t work = s_.nnz();
-#pragma omp parallel if (work > 100000)
-  {
-#pragma omp for schedule(static)
-    for (graph::Index j = 0; j < n; ++j) w[j] = inv_sqrt_degree_[j] * x[j];
-#pragma omp for schedule(static)
-    for (graph::Index i = 0; i < n; ++i) {
-      double acc = 0.0;
-      for (graph::Index e = off[i]; e < off[i + 1]; ++e) acc += w[col[e]];
-      y[i] = inv_sqrt_degree_[i] * acc;
-    }
-  }
+  // Reused across calls, reached through a pointer inside the parallel loop (see
+  // RowSumPlan::row_sums).
+  thread_local std::vector<double> w_buf;
+  w_buf.resize(n);
+  double* w = w_buf.data();
+  const bool parallel = n > 65536;
+#pragma omp parallel for schedule(static) if (parallel)
+  for (graph::Index j = 0; j < n; ++j) w[j] = inv_sqrt_degree_[j] * x[j];
+  plan_.row_sums(w, y);
+#pragma omp parallel for schedule(static) if (parallel)
+  for (graph::Index i = 0; i < n; ++i) y[i] *= inv_sqrt_degree_[i];
 }
 
 Eigen::VectorXd NormalizedAdjacency::top_eigenvector() const {

@@ -12,6 +12,7 @@
 
 #include "graph/CsrGraph.hpp"
 #include "spectral/LinearOperator.hpp"
+#include "spectral/RowSumPlan.hpp"
 
 namespace diffuser::spectral {
 
@@ -56,11 +57,15 @@ class NormalizedAdjacency final : public LinearOperator {
   /// The unit eigenvector D^{1/2} 1 / sqrt(vol) of the eigenvalue 1 (length n).
   Eigen::VectorXd top_eigenvector() const;
 
+  /// The compressed row-sum plan used by apply() (see RowSumPlan).
+  const RowSumPlan& plan() const { return plan_; }
+
   /// M as an explicit sparse matrix (for shift-invert factorisations).
   Eigen::SparseMatrix<double> to_sparse() const;
 
  private:
   graph::CsrGraph s_;
+  RowSumPlan plan_;  // compressed row sums of S for apply()
   std::vector<double> sqrt_degree_;
   std::vector<double> inv_sqrt_degree_;
   graph::Index isolated_ = 0;

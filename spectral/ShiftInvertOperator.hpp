@@ -9,10 +9,22 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "spectral/LinearOperator.hpp"
 
 namespace diffuser::spectral {
+
+/// A symmetric ordering for sparse Cholesky: nodes whose degree exceeds max(64, 4 x mean
+/// degree) ("hubs", e.g. global tokens) last, the others in index (token) order.
+struct EnvelopeOrdering {
+  std::vector<int> pos;       ///< pos[i] = position of node i
+  graph::Index hubs = 0;      ///< number of hubs
+  std::int64_t envelope = 0;  ///< bound on the Cholesky factor's nonzeros in this order
+};
+
+/// The envelope ordering of a sparse symmetric matrix (column j's row indices = row j's).
+EnvelopeOrdering envelope_ordering(const Eigen::SparseMatrix<double>& b);
 
 /// Which side of the spectrum the shift sigma is on.
 enum class ShiftSide {
@@ -23,7 +35,12 @@ enum class ShiftSide {
 /// y = C^{-1} x for C = s (B - sigma I) symmetric positive definite, B sparse symmetric n x n.
 /// Eigenvalue nu of the operator <-> eigenvalue lambda = sigma + s / nu of B (s = +1 below,
 /// -1 above): the eigenvalues of B closest to sigma become the largest nu. Factorised once
-/// (Eigen SimplicialLLT, AMD ordering).
+/// (Eigen SimplicialLLT) in the envelope ordering of envelope_ordering(): attention patterns
+/// are banded in token order once their hubs (global tokens) are moved last, and then the
+/// factor stays inside the envelope (George & Liu, Computer Solution of Large Sparse Positive
+/// Definite Systems, 1981, ch. 4). A minimum-degree ordering would cost more than the solve
+/// on the large patterns and cannot help the non-banded ones (random keys make expanders,
+/// whose factors are dense under any ordering).
 class ShiftInvertOperator final : public LinearOperator {
  public:
   /// Factorises C. Throws diffuser::Error when the factor would have more than

@@ -24,21 +24,31 @@ struct SolverOptions {
   double tol = 1e-10;
   /// Most operator applications one Krylov solve may spend before it reports non-convergence.
   std::int64_t max_matvecs = 20000;
-  /// When shift-invert is allowed, a Lanczos solve gives up after this many applications and
-  /// the shift-invert fallback takes over (small gaps make plain Lanczos slow).
-  std::int64_t matvecs_before_shift_invert = 600;
-  /// Krylov subspace dimension (0: automatic: max(2 nev + 1, 24) for Lanczos and
-  /// max(2 nev + 1, 30) for Arnoldi, nev = wanted + 1 resp. + 5; at most n).
+  /// When shift-invert is allowed, a Lanczos solve stops after this many applications. If it
+  /// has not converged, shift-invert takes over: for lambda2 only when the estimate says the gap
+  /// is small (< small_gap), for mu_min always; when shift-invert is refused (the pattern is not
+  /// banded, see ShiftInvertOperator) Lanczos continues from its best Ritz vector.
+  std::int64_t matvecs_before_shift_invert = 1000;
+  /// Gaps below this are "small": slow Lanczos convergence at the top is then blamed on the gap
+  /// and shift-invert near 0 is tried. Above it, slow convergence comes from a cluster at the
+  /// edge of the bulk (expanders), which a shift near 0 would not separate.
+  double small_gap = 0.05;
+  /// Krylov subspace dimension (0: automatic: max(2 nev + 1, 64) for Lanczos and
+  /// max(2 nev + 1, 48) for Arnoldi, nev = wanted + 1 resp. + 5; at most n). Larger subspaces
+  /// need far fewer products on clustered spectra (the edge of the bulk of an expander's
+  /// spectrum): 547 instead of 972 at n = 10^5 for 64 instead of 24.
   int ncv = 0;
-  /// The dense symmetric path is used for n <= this (kAuto). ~0.2 s at n = 1024.
-  graph::Index dense_max_n = 1024;
-  /// The dense non-symmetric path is used for n <= this (kAuto). ~0.4 s at n = 512.
-  graph::Index dense_max_n_general = 512;
+  /// The dense symmetric path is used for n <= this (kAuto): O(n^3), ~0.05 s per solve at
+  /// n = 512; Lanczos is faster above (and exact enough: both are tested against each other).
+  graph::Index dense_max_n = 512;
+  /// The dense non-symmetric path is used for n <= this (kAuto): Eigen's EigenSolver, ~0.1 s
+  /// at n = 256, 3 s at 1024.
+  graph::Index dense_max_n_general = 256;
   SolverPath path = SolverPath::kAuto;
   /// Allow the shift-invert fallback (sparse Cholesky of the shifted operator).
   bool shift_invert = true;
-  /// Refuse shift-invert when the Cholesky factor would have more nonzeros than this
-  /// (8 bytes + 4 bytes each): 10^8 ~ 1.2 GB.
+  /// Refuse shift-invert when the Cholesky factor could have more nonzeros than this (its
+  /// envelope bound, 8 bytes + 4 bytes each): 10^8 ~ 1.2 GB.
   std::int64_t max_factor_nnz = 100000000;
   /// Seed of the random starting vectors (xoshiro256**): same seed, same result.
   std::uint64_t seed = 20221021;

@@ -34,12 +34,14 @@ class SpectraOperator {
     Eigen::Map<const Eigen::VectorXd> x(x_in, n);
     Eigen::Map<Eigen::VectorXd> y(y_out, n);
     if (basis_ != nullptr && basis_->cols() > 0) {
+      // P A P x + value V V^T x with P = I - V V^T; the scratch vector is reused (no allocation
+      // per product: a fresh n-vector costs page faults on every Krylov step).
       const Eigen::VectorXd c = basis_->transpose() * x;
-      const Eigen::VectorXd xp = x - (*basis_) * c;
-      op_.apply(xp.data(), y_out);
+      scratch_.resize(n);
+      scratch_.noalias() = x - (*basis_) * c;
+      op_.apply(scratch_.data(), y_out);
       const Eigen::VectorXd d = basis_->transpose() * y;
-      y -= (*basis_) * d;
-      y += (*basis_) * (value_ * c);
+      y.noalias() -= (*basis_) * (d - value_ * c);
     } else {
       op_.apply(x_in, y_out);
     }
@@ -54,6 +56,7 @@ class SpectraOperator {
   const Eigen::MatrixXd* basis_ = nullptr;
   double value_ = 0.0;
   mutable std::int64_t count_ = 0;
+  mutable Eigen::VectorXd scratch_;
 };
 
 }  // namespace diffuser::spectral

@@ -100,7 +100,8 @@ std::vector<EigenResult> dense_extremes(const LinearOperator& op, Which which, i
 }
 
 std::vector<EigenResult> lanczos_extremes(const LinearOperator& op, Which which, int count,
-                                          const Deflation& defl, const SolverOptions& opts) {
+                                          const Deflation& defl, const SolverOptions& opts,
+                                          std::span<const double> init) {
   const graph::Index n = op.size();
   const double bound = op.spectral_radius_bound();
   // Shift so that the wanted end sits at |theta| ~ bound (Spectra's test is relative to
@@ -110,15 +111,26 @@ std::vector<EigenResult> lanczos_extremes(const LinearOperator& op, Which which,
   sop.set_orthogonal_deflation(&defl.basis, defl.value);
   // One Ritz value beyond the wanted ones as a buffer for clusters.
   const int nev = static_cast<int>(std::min<std::int64_t>(count + 1, n - 1));
-  const int ncv = static_cast<int>(std::min<std::int64_t>(
-      n, opts.ncv > 0 ? std::max(opts.ncv, nev + 1) : std::max(2 * nev + 1, 24)));
-  const std::int64_t maxit =
-      std::max<std::int64_t>(1, (opts.max_matvecs - ncv) / std::max(1, ncv - nev));
+  // Subspace size, then restarts, so that at most max_matvecs products are spent: the first
+  // factorisation costs ncv + 1 (Spectra applies the operator once more on the start), each
+  // restart at most ncv - nev.
+  const std::int64_t want_ncv =
+      opts.ncv > 0 ? std::max(opts.ncv, nev + 1) : std::max(2 * nev + 1, 64);
+  const int ncv = static_cast<int>(
+      std::min<std::int64_t>({n, want_ncv, std::max<std::int64_t>(nev + 1, opts.max_matvecs - 1)}));
+  const std::int64_t maxit = std::max<std::int64_t>(0, (opts.max_matvecs - 1 - ncv) / (ncv - nev));
   RitzLanczos solver(sop, nev, ncv);
-  Rng rng(opts.seed);
   Eigen::VectorXd start(n);
-  for (graph::Index i = 0; i < n; ++i) start[i] = rng.normal();
+  if (!init.empty()) {
+    start = Eigen::Map<const Eigen::VectorXd>(init.data(), n);
+  } else {
+    Rng rng(opts.seed);
+    for (graph::Index i = 0; i < n; ++i) start[i] = rng.normal();
+  }
   start = project_out(defl.basis, start);
+  DIFFUSER_CHECK(start.norm() > 0.0 && std::isfinite(start.norm()),
+                 "lanczos on {}: the starting vector is zero or not finite after deflation",
+                 op.name());
   solver.init(start.data());
   const Spectra::SortRule rule =
       which == Which::kLargest ? Spectra::SortRule::LargestAlge : Spectra::SortRule::SmallestAlge;
@@ -161,8 +173,12 @@ std::vector<EigenResult> lanczos_extremes(const LinearOperator& op, Which which,
 }  // namespace
 
 std::vector<EigenResult> symmetric_extremes(const LinearOperator& op, Which which, int count,
-                                            const Deflation& deflation, const SolverOptions& opts) {
+                                            const Deflation& deflation, const SolverOptions& opts,
+                                            std::span<const double> start) {
   const graph::Index n = op.size();
+  DIFFUSER_CHECK(start.empty() || static_cast<graph::Index>(start.size()) == n,
+                 "symmetric eigen-solver: starting vector has {} entries, operator {} has n = {}",
+                 start.size(), op.name(), n);
   DIFFUSER_CHECK(op.symmetric(), "symmetric eigen-solver: operator {} is not symmetric", op.name());
   const Eigen::Index m = deflation.basis.cols();
   DIFFUSER_CHECK(m == 0 || deflation.basis.rows() == n,
@@ -179,7 +195,7 @@ std::vector<EigenResult> symmetric_extremes(const LinearOperator& op, Which whic
                      (opts.path == SolverPath::kAuto && n <= opts.dense_max_n) ||
                      n - m < std::max(3, 2 * count + 1);  // too small for a Krylov subspace
   return dense ? dense_extremes(op, which, count, deflation, opts)
-               : lanczos_extremes(op, which, count, deflation, opts);
+               : lanczos_extremes(op, which, count, deflation, opts, start);
 }
 
 }  // namespace diffuser::spectral

@@ -6,6 +6,7 @@
 
 #include <Eigen/Dense>
 
+#include <span>
 #include <vector>
 
 #include "spectral/EigenResult.hpp"
@@ -35,9 +36,12 @@ enum class Which { kLargest, kSmallest };
 /// most opts.max_matvecs applications. A Lanczos run that does not converge still returns its
 /// best Ritz pairs, with converged = false and the reason in `note`. Repeated eigenvalues are
 /// returned once per Krylov direction found (a single-vector Krylov method cannot see
-/// multiplicities). Throws diffuser::Error when op is not symmetric or count is not in
-/// [1, n - m].
+/// multiplicities). `start` (n entries, optional) replaces the seeded random starting vector
+/// of the Lanczos path, e.g. to continue from an earlier run's best Ritz vector. Throws
+/// diffuser::Error when op is not symmetric, count is not in [1, n - m] or start has the wrong
+/// size.
 std::vector<EigenResult> symmetric_extremes(const LinearOperator& op, Which which, int count,
-                                            const Deflation& deflation, const SolverOptions& opts);
+                                            const Deflation& deflation, const SolverOptions& opts,
+                                            std::span<const double> start = {});
 
 }  // namespace diffuser::spectral

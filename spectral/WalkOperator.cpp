@@ -1,26 +1,20 @@
-// Why: row-parallel y = P x with P = D_out^{-1} G, each row summed by one thread in order.
+// Why: y = P x with P = D_out^{-1} G as compressed row sums of G divided by the out-degrees.
 #include "spectral/WalkOperator.hpp"
 
 namespace diffuser::spectral {
 
-WalkOperator::WalkOperator(const graph::CsrGraph& g) : g_(g) {
+WalkOperator::WalkOperator(const graph::CsrGraph& g) : g_(g), plan_(g) {
   for (graph::Index i = 0; i < g.n(); ++i) dangling_ += g.degree(i) == 0 ? 1 : 0;
 }
 
 void WalkOperator::apply(const double* x, double* y) const {
   const graph::Index n = g_.n();
+  plan_.row_sums(x, y);
   const auto off = g_.offsets();
-  const auto col = g_.columns();
-#pragma omp parallel for schedule(static) if (g_.nnz() > 100000)
+#pragma omp parallel for schedule(static) if (n > 65536)
   for (graph::Index i = 0; i < n; ++i) {
-    const graph::Index b = off[i], e = off[i + 1];
-    if (b == e) {
-      y[i] = x[i];
-      continue;
-    }
-    double acc = 0.0;
-    for (graph::Index k = b; k < e; ++k) acc += x[col[k]];
-    y[i] = acc / static_cast<double>(e - b);
+    const graph::Index d = off[i + 1] - off[i];
+    y[i] = d == 0 ? x[i] : y[i] / static_cast<double>(d);
   }
 }
 

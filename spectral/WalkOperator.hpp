@@ -8,6 +8,7 @@
 
 #include "graph/CsrGraph.hpp"
 #include "spectral/LinearOperator.hpp"
+#include "spectral/RowSumPlan.hpp"
 
 namespace diffuser::spectral {
 
@@ -30,6 +31,7 @@ class WalkOperator final : public LinearOperator {
 
  private:
   const graph::CsrGraph& g_;
+  RowSumPlan plan_;  // compressed row sums of G
   graph::Index dangling_ = 0;
 };
 

@@ -1,10 +1,12 @@
-// Why: the fast CPU kernels. Layout facts they rely on: activations are [n, W] rows, so an edge
-// (i, j) reads key row j's whole W = H·D values contiguously once (all heads in one pass);
-// edge values are addressed through EdgeLayout; columns within a row are sorted, so the keys
-// of a padded sequence (j >= len) are a suffix of every row and are skipped by one binary
-// search. Rows that hold every key (global tokens) come in dense runs that are handled by
-// GEMMs. Sums use a fixed order (written out in RowMath.hpp, fixed edge unrolling, fixed GEMM
-// decomposition) so results do not depend on the thread count or on buffer alignment.
+// Why: the fast CPU kernels. Layout facts they rely on: activations are [n, W] rows (W = H·D),
+// so the dot-product kernels (scores, the fused backward hop) read key row j's whole W values
+// once per edge for all heads, while the gather kernels (hops, dq, dk) run head by head with
+// the output slab in registers; edge values are addressed through EdgeLayout; columns within a
+// row are sorted, so the keys of a padded sequence (j >= len) are a suffix of every row and
+// are skipped by one binary search. Rows that hold every key (global tokens) come in dense runs
+// that are handled by GEMMs. Sums use a fixed order (written out in RowMath.hpp, fixed edge
+// unrolling, fixed GEMM decomposition) so results do not depend on the thread count or on buffer
+// alignment.
 #include "attention/cpu/OptimizedKernels.hpp"
 
 #include <Eigen/Core>
@@ -38,6 +40,8 @@ inline void prefetch(const T* p, std::int64_t count) {
 
 // How many edges ahead the gather loops prefetch.
 constexpr Index kPrefetchAhead = 8;
+// How many edges ahead the order conversions (pattern <-> transposed edge order) prefetch.
+constexpr Index kConvertAhead = 16;
 
 inline std::int64_t count(std::span<const RowRange> ranges) {
   return static_cast<std::int64_t>(ranges.size());
@@ -411,7 +415,7 @@ void transposed_hop_backward(const AttentionPlan& plan, const SequenceShape& s, 
 template <typename T>
 void softmax_backward_dq(const AttentionPlan& plan, const SequenceShape& s, const T* a,
                          const T* a_dropped, T keep_scale, EdgeLayout layout, const T* da_t,
-                         const T* k, T* dq, T* ds_t) {
+                         EdgeLayout transposed_layout, const T* k, T* dq, T* ds_t) {
   const Index* off = plan.pattern().offsets().data();
   const Index* col = plan.pattern().columns().data();
   const Index* inv = plan.inverse_perm().data();
@@ -421,24 +425,42 @@ void softmax_backward_dq(const AttentionPlan& plan, const SequenceShape& s, cons
   const int H = s.heads;
   const std::int64_t W = s.width;
   const T scale = T(1) / std::sqrt(static_cast<T>(s.head_dim));
-  // ds of row i, head h, into dsh[0, nv) (row order) and ds_t (transposed order); masked
-  // edges get 0 in ds_t.
-  auto row_ds = [&](Index i, int h, Index nv, T* dsh) {
-    const Index begin = off[i], deg = off[i + 1] - begin;
+  const EdgeLayout lt = transposed_layout;
+  // ds of row i, head h, from da already gathered into dsh[0, nv): dropout, then softmax backward.
+  auto head_ds = [&](Index begin, int h, Index nv, T* dsh) {
+    if (a_dropped) {
+      for (Index e = 0; e < nv; ++e) {
+        dsh[e] = a_dropped[layout.at(begin + e, h)] != T(0) ? dsh[e] * keep_scale : T(0);
+      }
+    }
     T row_dot = 0;
+    for (Index e = 0; e < nv; ++e) row_dot += a[layout.at(begin + e, h)] * dsh[e];
+    for (Index e = 0; e < nv; ++e) dsh[e] = a[layout.at(begin + e, h)] * (dsh[e] - row_dot) * scale;
+  };
+  // Sparse rows: all heads of an edge at once (one transposed position per edge, read and
+  // written once), ds into ds[h * deg + e] (row order) and ds_t; masked edges get 0 in ds_t.
+  auto row_ds = [&](Index i, Index nv, T* ds) {
+    const Index begin = off[i], deg = off[i + 1] - begin;
     for (Index e = 0; e < nv; ++e) {
-      const Index edge = begin + e;
-      T da = da_t[layout.at(inv[edge], h)];
-      if (a_dropped) da = a_dropped[layout.at(edge, h)] != T(0) ? da * keep_scale : T(0);
-      dsh[e] = da;
-      row_dot += a[layout.at(edge, h)] * da;
+      const Index t = inv[begin + e];
+      __builtin_prefetch(da_t + lt.at(inv[begin + std::min(e + kConvertAhead, deg - 1)], 0));
+      for (int h = 0; h < H; ++h) ds[static_cast<std::size_t>(h) * deg + e] = da_t[lt.at(t, h)];
     }
-    for (Index e = 0; e < nv; ++e) {
-      const Index edge = begin + e;
-      dsh[e] = a[layout.at(edge, h)] * (dsh[e] - row_dot) * scale;
-      ds_t[layout.at(inv[edge], h)] = dsh[e];
+    for (int h = 0; h < H; ++h) head_ds(begin, h, nv, ds + static_cast<std::size_t>(h) * deg);
+    for (Index e = 0; e < deg; ++e) {
+      const Index t = inv[begin + e];
+      __builtin_prefetch(ds_t + lt.at(inv[begin + std::min(e + kConvertAhead, deg - 1)], 0), 1);
+      for (int h = 0; h < H; ++h) {
+        ds_t[lt.at(t, h)] = e < nv ? ds[static_cast<std::size_t>(h) * deg + e] : T(0);
+      }
     }
-    for (Index e = nv; e < deg; ++e) ds_t[layout.at(inv[begin + e], h)] = T(0);
+  };
+  // Dense-run rows: one head (the run's GEMM task), ds into dsh[0, nv).
+  auto run_row_ds = [&](Index i, int h, Index nv, T* dsh) {
+    const Index begin = off[i], deg = off[i + 1] - begin;
+    for (Index e = 0; e < nv; ++e) dsh[e] = da_t[lt.at(inv[begin + e], h)];
+    head_ds(begin, h, nv, dsh);
+    for (Index e = 0; e < deg; ++e) ds_t[lt.at(inv[begin + e], h)] = e < nv ? dsh[e] : T(0);
   };
 #pragma omp parallel
   {
@@ -449,7 +471,7 @@ void softmax_backward_dq(const AttentionPlan& plan, const SequenceShape& s, cons
       for (Index i = blocks[bi].begin; i < blocks[bi].end; ++i) {
         const Index begin = off[i], deg = off[i + 1] - begin;
         const Index nv = i < s.len ? valid_end(col, begin, off[i + 1], s.len, n) - begin : 0;
-        for (int h = 0; h < H; ++h) row_ds(i, h, nv, ds.data() + static_cast<std::size_t>(h) * deg);
+        row_ds(i, nv, ds.data());
         auto weight = [&ds, deg, begin](Index e, int h) {
           return ds[static_cast<std::size_t>(h) * deg + (e - begin)];
         };
@@ -466,9 +488,9 @@ void softmax_backward_dq(const AttentionPlan& plan, const SequenceShape& s, cons
       const Index rows = run.end - run.begin, vr = valid_rows(run, s.len);
       run_ds.resize(static_cast<std::size_t>(vr) * s.len);
       for (Index r = 0; r < vr; ++r) {
-        row_ds(run.begin + r, h, s.len, run_ds.data() + static_cast<std::size_t>(r) * s.len);
+        run_row_ds(run.begin + r, h, s.len, run_ds.data() + static_cast<std::size_t>(r) * s.len);
       }
-      for (Index r = vr; r < rows; ++r) row_ds(run.begin + r, h, 0, nullptr);
+      for (Index r = vr; r < rows; ++r) run_row_ds(run.begin + r, h, 0, nullptr);
       auto dqh = head_rows(dq, s, run.begin, rows, h);
       if (vr > 0) {
         dqh.topRows(vr).noalias() =
@@ -636,8 +658,12 @@ void optimized_backward(const AttentionPlan& plan, const AttentionGeometry& g, c
   const bool dropout = options.dropout > 0;
   const auto keep_scale = static_cast<T>(dropout_keep_scale(static_cast<float>(options.dropout)));
   const bool recompute = options.memory == MemoryMode::kRecompute && K > 1;
-  const Index* perm = plan.transpose_perm().data();
+  const Index* inv = plan.inverse_perm().data();
   const auto& weights = saved.diffusion_weights();
+  // Transposed-order scratch (weights, dA, dS) in [nnz, H]: converting from the pattern's order
+  // is a permutation of edges, and this layout moves all heads of an edge in one cache line
+  // (docs/architecture.md, "Edge-value layout").
+  const EdgeLayout layout_t = EdgeLayout::edge_major(H);
 
   std::vector<T> a_t(static_cast<std::size_t>(edge_block));
   std::vector<T> da_t(static_cast<std::size_t>(edge_block));
@@ -661,14 +687,15 @@ void optimized_backward(const AttentionPlan& plan, const AttentionGeometry& g, c
         hops = saved.hops.data() + b * (K - 1) * seq;
       }
     }
-    // Edge weights in transposed order; dA accumulator.
+    // Edge weights scattered into transposed order (reading the pattern order sequentially);
+    // dA accumulator zeroed.
 #pragma omp parallel for schedule(static)
-    for (std::int64_t t = 0; t < nnz; ++t) {
-      for (int h = 0; h < H; ++h) {
-        a_t[layout.at(t, h)] = ad[layout.at(perm[t], h)];
-        da_t[layout.at(t, h)] = T(0);
-      }
+    for (std::int64_t e = 0; e < nnz; ++e) {
+      const std::int64_t t = inv[e];
+      __builtin_prefetch(a_t.data() + layout_t.at(inv[std::min(e + kConvertAhead, nnz - 1)], 0), 1);
+      for (int h = 0; h < H; ++h) a_t[layout_t.at(t, h)] = ad[layout.at(e, h)];
     }
+    std::fill(da_t.begin(), da_t.end(), T(0));
     // dV = theta_0 dZ on valid rows; dtheta_0 = <dZ, V>.
     const auto theta0 = static_cast<T>(theta[0]);
 #pragma omp parallel for schedule(static)
@@ -692,7 +719,7 @@ void optimized_backward(const AttentionPlan& plan, const AttentionGeometry& g, c
       const T* y_next = last ? v + off : hops + kk * seq;
       const T y_scale = last ? static_cast<T>(theta[K]) : T(1);
       T* gn = kk % 2 == 0 ? ping.data() : pong.data();
-      transposed_hop_backward(plan, s, a_t.data(), layout, gk, y_next, y_scale, v + off,
+      transposed_hop_backward(plan, s, a_t.data(), layout_t, gk, y_next, y_scale, v + off,
                               static_cast<T>(theta[kk + 1]), gn, dv + off, da_t.data(),
                               partial.data());
       add_dtheta(kk + 1);
@@ -700,8 +727,8 @@ void optimized_backward(const AttentionPlan& plan, const AttentionGeometry& g, c
     }
     // a_t is free again: it holds ds in transposed order.
     softmax_backward_dq(plan, s, a, dropout ? ad : nullptr, keep_scale, layout, da_t.data(),
-                        k + off, dq + off, a_t.data());
-    keys_backward(plan, s, a_t.data(), layout, q + off, dk + off);
+                        layout_t, k + off, dq + off, a_t.data());
+    keys_backward(plan, s, a_t.data(), layout_t, q + off, dk + off);
   }
 }
 
@@ -714,7 +741,8 @@ void optimized_backward(const AttentionPlan& plan, const AttentionGeometry& g, c
                                            EdgeLayout, const T*, const T*, T, const T*, T, T*, T*, \
                                            T*, double*);                                           \
   template void softmax_backward_dq<T>(const AttentionPlan&, const SequenceShape&, const T*,       \
-                                       const T*, T, EdgeLayout, const T*, const T*, T*, T*);       \
+                                       const T*, T, EdgeLayout, const T*, EdgeLayout, const T*,    \
+                                       T*, T*);                                                    \
   template void keys_backward<T>(const AttentionPlan&, const SequenceShape&, const T*, EdgeLayout, \
                                  const T*, T*);                                                    \
   template void optimized_forward<T>(const AttentionPlan&, const AttentionOptions&,                \

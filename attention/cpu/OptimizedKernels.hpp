@@ -54,10 +54,12 @@ void transposed_hop_backward(const AttentionPlan& plan, const SequenceShape& s, 
 ///   da_e = da_t[inverse_perm e] · m_e (m_e = 1/(1-p) when a_dropped_e != 0, else 0; 1 when
 ///   a_dropped is null), ds_e = a_e (da_e - sum_row a da) / sqrt(D),
 ///   dq_i = sum_e ds_e k_j; ds is written to ds_t (transposed order, 0 on masked edges).
+/// a and a_dropped are in `layout` (pattern order); da_t and ds_t in `transposed_layout`
+/// (transposed order).
 template <typename T>
 void softmax_backward_dq(const AttentionPlan& plan, const SequenceShape& s, const T* a,
                          const T* a_dropped, T keep_scale, EdgeLayout layout, const T* da_t,
-                         const T* k, T* dq, T* ds_t);
+                         EdgeLayout transposed_layout, const T* k, T* dq, T* ds_t);
 
 /// dk_j = sum_{t=(i->j)} ds_t q_i over the transposed graph (rows >= len: 0).
 template <typename T>

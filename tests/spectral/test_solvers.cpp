@@ -105,6 +105,7 @@ TEST_CASE("shift-invert refuses too much fill and falls back to Lanczos",
   SolverOptions o;
   o.max_factor_nnz = 100;  // far too small
   o.max_matvecs = 200;
+  o.matvecs_before_shift_invert = 100;
   const GraphSpectrum s = graph_spectrum(g, o);
   CHECK_FALSE(s.mu2.converged);
   CHECK(s.mu2.note.find("shift-invert skipped") != std::string::npos);

@@ -1,0 +1,141 @@
+// Why: building the run/single/full-column plan and the chunked, thread-count independent
+// prefix sums behind it.
+#include "spectral/RowSumPlan.hpp"
+
+#include <algorithm>
+
+#include "core/Threads.hpp"
+
+namespace diffuser::spectral {
+
+RowSumPlan::RowSumPlan(const graph::CsrGraph& pattern) : n_(pattern.n()) {
+  const graph::Index n = n_;
+  // Full columns: in-degree n (a 0/1 pattern has no duplicate edges). Counted per block of rows
+  // in parallel, then added (integers: the same for any thread count).
+  const int blocks = static_cast<int>(std::clamp<std::int64_t>(num_threads(), 1, 8));
+  std::vector<std::vector<graph::Index>> part(blocks, std::vector<graph::Index>(n, 0));
+  const auto off = pattern.offsets();
+  const auto col = pattern.columns();
+#pragma omp parallel for schedule(static, 1) if (pattern.nnz() > 100000)
+  for (int b = 0; b < blocks; ++b) {
+    const graph::Index lo = static_cast<graph::Index>(std::int64_t{n} * b / blocks);
+    const graph::Index hi = static_cast<graph::Index>(std::int64_t{n} * (b + 1) / blocks);
+    for (graph::Index e = off[lo]; e < off[hi]; ++e) ++part[b][col[e]];
+  }
+  std::vector<graph::Index> indeg(n, 0);
+  for (int b = 0; b < blocks; ++b) {
+    for (graph::Index j = 0; j < n; ++j) indeg[j] += part[b][j];
+  }
+  std::vector<char> is_full(n, 0);
+  for (graph::Index j = 0; j < n; ++j) {
+    if (indeg[j] == n) {
+      is_full[j] = 1;
+      full_.push_back(j);
+    }
+  }
+  // Count, then fill, runs and singles per row (rows in parallel).
+  std::vector<std::int64_t> nruns(static_cast<std::size_t>(n) + 1, 0), nsingles(nruns);
+  auto scan_row = [&](graph::Index i, graph::Index* runs, graph::Index* singles,
+                      std::int64_t& r_count, std::int64_t& s_count) {
+    const auto cols = pattern.row(i);
+    std::size_t a = 0;
+    r_count = s_count = 0;
+    while (a < cols.size()) {
+      std::size_t b = a + 1;
+      while (b < cols.size() && cols[b] == cols[b - 1] + 1) ++b;
+      if (static_cast<graph::Index>(b - a) >= kMinRun) {
+        if (runs != nullptr) {
+          runs[2 * r_count] = cols[a];
+          runs[2 * r_count + 1] = cols[b - 1] + 1;
+        }
+        ++r_count;
+      } else {
+        for (std::size_t k = a; k < b; ++k) {
+          if (is_full[cols[k]]) continue;
+          if (singles != nullptr) singles[s_count] = cols[k];
+          ++s_count;
+        }
+      }
+      a = b;
+    }
+  };
+#pragma omp parallel for schedule(static) if (pattern.nnz() > 100000)
+  for (graph::Index i = 0; i < n; ++i) {
+    scan_row(i, nullptr, nullptr, nruns[i + 1], nsingles[i + 1]);
+  }
+  run_offsets_.assign(static_cast<std::size_t>(n) + 1, 0);
+  single_offsets_.assign(static_cast<std::size_t>(n) + 1, 0);
+  for (graph::Index i = 0; i < n; ++i) {
+    run_offsets_[i + 1] = run_offsets_[i] + 2 * nruns[i + 1];
+    single_offsets_[i + 1] = single_offsets_[i] + nsingles[i + 1];
+  }
+  runs_.resize(static_cast<std::size_t>(run_offsets_[n]));
+  singles_.resize(static_cast<std::size_t>(single_offsets_[n]));
+#pragma omp parallel for schedule(static) if (pattern.nnz() > 100000)
+  for (graph::Index i = 0; i < n; ++i) {
+    std::int64_t rc = 0, sc = 0;
+    scan_row(i, runs_.data() + run_offsets_[i], singles_.data() + single_offsets_[i], rc, sc);
+  }
+}
+
+void RowSumPlan::row_sums(const double* w, double* out) const {
+  const graph::Index n = n_;
+  const bool use_runs = !runs_.empty();
+  // Scratch buffers live per calling thread and are reused across calls (a fresh n-vector per
+  // product costs page faults and kernel page clearing on every Lanczos step). Inside the
+  // parallel regions they are reached through plain pointers: a thread_local named there would
+  // be the worker thread's own (empty) instance.
+  thread_local std::vector<double> wz_buf, prefix_buf, chunk_buf;
+  // w' = w with the full columns zeroed; c = their sum (fixed order).
+  double c = 0.0;
+  const double* wp = w;
+  if (!full_.empty()) {
+    wz_buf.assign(w, w + n);
+    for (graph::Index j : full_) {
+      c += w[j];
+      wz_buf[j] = 0.0;
+    }
+    wp = wz_buf.data();
+  }
+  // Prefix sums P[0..n] of w' in fixed chunks (independent of the thread count).
+  const bool parallel = stored_entries() + n > 100000;
+  double* prefix = nullptr;
+  if (use_runs) {
+    prefix_buf.resize(static_cast<std::size_t>(n) + 1);
+    prefix = prefix_buf.data();
+    const graph::Index chunks = (n + kChunk - 1) / kChunk;
+    chunk_buf.assign(static_cast<std::size_t>(chunks) + 1, 0.0);
+    double* chunk_sum = chunk_buf.data();
+#pragma omp parallel for schedule(static) if (parallel)
+    for (graph::Index ch = 0; ch < chunks; ++ch) {
+      const graph::Index b = ch * kChunk, e = std::min(n, b + kChunk);
+      double acc = 0.0;
+      for (graph::Index k = b; k < e; ++k) {
+        acc += wp[k];
+        prefix[k + 1] = acc;
+      }
+      chunk_sum[ch + 1] = acc;
+    }
+    for (graph::Index ch = 0; ch < chunks; ++ch) chunk_sum[ch + 1] += chunk_sum[ch];
+#pragma omp parallel for schedule(static) if (parallel)
+    for (graph::Index ch = 1; ch < chunks; ++ch) {
+      const graph::Index b = ch * kChunk, e = std::min(n, b + kChunk);
+      for (graph::Index k = b; k < e; ++k) prefix[k + 1] += chunk_sum[ch];
+    }
+    prefix[0] = 0.0;
+  }
+  const double* p = prefix;
+#pragma omp parallel for schedule(static) if (parallel)
+  for (graph::Index i = 0; i < n; ++i) {
+    double acc = c;
+    for (std::int64_t r = run_offsets_[i]; r < run_offsets_[i + 1]; r += 2) {
+      acc += p[runs_[r + 1]] - p[runs_[r]];
+    }
+    for (std::int64_t s = single_offsets_[i]; s < single_offsets_[i + 1]; ++s) {
+      acc += wp[singles_[s]];
+    }
+    out[i] = acc;
+  }
+}
+
+}  // namespace diffuser::spectral
