@@ -120,7 +120,7 @@ def layout(c):
     return t
 
 
-def random_parameters(c, rng):
+def random_parameters(c, rng, dtype=torch.float64):
     """Well-scaled random values (the default 0.02 init would leave attention nearly uniform)."""
     theta = diffusion_theta(c["diffusion"])
     params = {}
@@ -135,7 +135,7 @@ def random_parameters(c, rng):
             v = 0.5 * rng.standard_normal(shape)
         else:
             v = 0.3 * rng.standard_normal(shape)
-        params[name] = torch.tensor(v, dtype=torch.float64, requires_grad=True)
+        params[name] = torch.tensor(v, dtype=dtype, requires_grad=True)
     return params
 
 
@@ -150,35 +150,49 @@ def build_mask(diffuser, spec, n, causal):
         return np.load(path) != 0
 
 
-def attention(x, p, prefix, c, mask, lengths, theta):
-    """Multi-head attention on the mask, padded keys excluded, then diffusion by Horner."""
+def project_heads(x, p, prefix, c):
+    """Q, K, V projections of x [B, n, d], split into heads: three [B, H, n, D] tensors."""
     B, n, d = x.shape
     H = c["heads"]
-    D = d // H
 
     def proj(name):
         y = x @ p[f"{prefix}.{name}.weight"].T + p[f"{prefix}.{name}.bias"]
-        return y.view(B, n, H, D).transpose(1, 2)  # [B, H, n, D]
+        return y.view(B, n, H, d // H).transpose(1, 2)
 
-    q, k, v = proj("q"), proj("k"), proj("v")
+    return proj("q"), proj("k"), proj("v")
+
+
+def diffuse_and_project(apply_a, v, theta, row_ok, p, prefix):
+    """Z = sum_k theta_k A^k V by Horner (apply_a(y) = A y), padded rows zeroed, heads merged,
+    output projection applied: [B, n, d]."""
+    B, H, n, D = v.shape
+    K = len(theta) - 1
+    y = theta[K] * v
+    for i in range(K - 1, -1, -1):
+        y = apply_a(y) + theta[i] * v
+    y = y * row_ok[:, None, :, None]
+    z = y.transpose(1, 2).reshape(B, n, H * D)
+    return z @ p[f"{prefix}.out.weight"].T + p[f"{prefix}.out.bias"]
+
+
+def attention(x, p, prefix, c, mask, lengths, theta):
+    """Multi-head attention on the mask, padded keys excluded, then diffusion by Horner."""
+    n = x.shape[1]
+    q, k, v = project_heads(x, p, prefix, c)
     pos = torch.arange(n)
     key_ok = pos[None, :] < lengths[:, None]                      # [B, n] valid keys
     row_ok = key_ok                                               # valid query rows
     allowed = torch.tensor(mask)[None, None] & key_ok[:, None, None, :]
-    s = (q @ k.transpose(-1, -2)) / math.sqrt(D)
+    s = (q @ k.transpose(-1, -2)) / math.sqrt(q.shape[-1])
     s = s.masked_fill(~allowed, -1e30)
     a = torch.softmax(s, dim=-1)
     a = torch.where(allowed & row_ok[:, None, :, None], a, torch.zeros_like(a))
-    K = len(theta) - 1
-    y = theta[K] * v
-    for i in range(K - 1, -1, -1):
-        y = a @ y + theta[i] * v
-    y = y * row_ok[:, None, :, None]
-    z = y.transpose(1, 2).reshape(B, n, d)
-    return z @ p[f"{prefix}.out.weight"].T + p[f"{prefix}.out.bias"]
+    return diffuse_and_project(lambda y: a @ y, v, theta, row_ok, p, prefix)
 
 
-def model_forward(c, p, tokens, lengths, mask):
+def model_forward(c, p, tokens, lengths, mask, attn=None):
+    """The encoder; `attn` replaces the dense-mask attention (same signature as `attention`)."""
+    attn = attn or attention
     eps = c["ln_eps"]
     d = c["dim"]
 
@@ -193,15 +207,15 @@ def model_forward(c, p, tokens, lengths, mask):
     x = p["embed.token"][tokens] + p["embed.position"][:n][None]
     if c["norm"] == "post":
         x = ln(x, "embed.ln")
-    fixed_theta = torch.tensor(diffusion_theta(c["diffusion"]), dtype=torch.float64)
+    fixed_theta = torch.tensor(diffusion_theta(c["diffusion"]), dtype=x.dtype)
     for layer in range(c["layers"]):
         pre = f"layers.{layer}"
         theta = p[f"{pre}.attn.theta"] if c["learn_theta"] else fixed_theta
         if c["norm"] == "pre":
-            h = x + attention(ln(x, f"{pre}.ln1"), p, f"{pre}.attn", c, mask, lengths, theta)
+            h = x + attn(ln(x, f"{pre}.ln1"), p, f"{pre}.attn", c, mask, lengths, theta)
             x = h + mlp(ln(h, f"{pre}.ln2"), f"{pre}.mlp")
         else:
-            h = ln(x + attention(x, p, f"{pre}.attn", c, mask, lengths, theta), f"{pre}.ln1")
+            h = ln(x + attn(x, p, f"{pre}.attn", c, mask, lengths, theta), f"{pre}.ln1")
             x = ln(h + mlp(h, f"{pre}.mlp"), f"{pre}.ln2")
     if c["norm"] == "pre":
         x = ln(x, "final_ln")
