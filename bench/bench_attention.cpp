@@ -13,12 +13,9 @@
 // (q, k, v, dz, the pattern) are resident before and not counted; the plan, outputs, saved
 // state and every temporary are.
 #include <fmt/format.h>
-#include <malloc.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -26,6 +23,7 @@
 #include "attention/DenseAttention.hpp"
 #include "attention/SparseAttention.hpp"
 #include "attention/cpu/OptimizedKernels.hpp"
+#include "bench/BenchUtil.hpp"
 #include "core/AtomicFile.hpp"
 #include "core/Error.hpp"
 #include "core/Rng.hpp"
@@ -40,59 +38,11 @@ using Json = nlohmann::json;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-constexpr double kMiB = 1048576.0;
-
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  const std::size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
-}
-
-// A "Vm...: N kB" field of /proc/self/status in bytes (0 when unavailable).
-double proc_status_bytes(const char* field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field, 0) == 0) return std::stod(line.substr(std::strlen(field) + 1)) * 1024.0;
-  }
-  return 0.0;
-}
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  }
-  return "unknown";
-}
-
-// Resets the RSS high-water mark and remembers the resident set at the start of a variant.
-class PeakMeter {
- public:
-  PeakMeter() {
-    malloc_trim(0);
-    std::ofstream reset("/proc/self/clear_refs");
-    reset << "5";
-    reset.close();
-    supported_ = reset.good();
-    baseline_ = proc_status_bytes("VmRSS:");
-  }
-  double peak_mb() const {
-    if (!supported_) return -1.0;
-    return (proc_status_bytes("VmHWM:") - baseline_) / kMiB;
-  }
-
- private:
-  double baseline_ = 0;
-  bool supported_ = false;
-};
+using bench::Clock;
+using bench::kMiB;
+using bench::median;
+using bench::ms_since;
+using bench::PeakMeter;
 
 struct Measurement {
   std::vector<double> fwd_ms, bwd_ms, total_ms;
@@ -291,9 +241,7 @@ int main(int argc, char** argv) {
                      {"repeats", repeats},
                      {"threads", num_threads()},
                      {"pattern_build_ms", pattern_ms}};
-    out["machine"] = {{"cpu", cpu_model()},
-                      {"threads", num_threads()},
-                      {"memory_gb", default_dense_memory_limit() * 2 / 1e9}};
+    out["machine"] = bench::machine_json();
     const double copy_gbs = copy_bandwidth_gbs();
     out["copy_bandwidth_gbs"] = copy_gbs;
     fmt::print("bench_attention: n={} H={} D={} pattern {} nnz={} ({:.1f}/row), {} threads\n", n,

@@ -10,15 +10,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "bench/BenchUtil.hpp"
 #include "core/AtomicFile.hpp"
 #include "core/Error.hpp"
 #include "core/Threads.hpp"
@@ -30,36 +28,10 @@ using namespace diffuser::graph;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
-}
-
-/// A "Vm...: N kB" field of /proc/self/status, in bytes (0 when unavailable).
-double proc_status_bytes(const char* field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field, 0) == 0) return std::stod(line.substr(std::strlen(field) + 1)) * 1024.0;
-  }
-  return 0.0;
-}
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  }
-  return "unknown";
-}
+using bench::Clock;
+using bench::median;
+using bench::proc_status_bytes;
+using bench::seconds_since;
 
 }  // namespace
 
@@ -88,7 +60,7 @@ int main(int argc, char** argv) {
     const PatternSpec spec = parse_pattern_spec(spec_text);
     const int threads = num_threads();
     fmt::print("bench_patterns: n = {}, pattern {}, {} repeats, {} threads, {}\n", n,
-               format_pattern_spec(spec), repeats, threads, cpu_model());
+               format_pattern_spec(spec), repeats, threads, bench::cpu_model());
     const double rss_start = proc_status_bytes("VmRSS:");
 
     // 1. The build on all threads (the measured configuration). Peak memory is read right
@@ -146,8 +118,7 @@ int main(int argc, char** argv) {
                    {"pattern", format_pattern_spec(spec)},
                    {"repeats", repeats},
                    {"threads", threads}};
-    j["machine"] = {{"cpu", cpu_model()},
-                    {"hardware_threads", std::thread::hardware_concurrency()}};
+    j["machine"] = bench::machine_json();
     j["nnz"] = nnz;
     j["graph_bytes"] = graph_bytes;
     j["build_s"] = {{"median", build_med}, {"all", build_s}};

@@ -1,0 +1,48 @@
+// Why: the helpers every benchmark program needs — wall-clock timing, medians, the machine's
+// description and the resident-set peak of a measured section — in one place, so that the
+// benchmarks report them the same way (docs/benchmarks.md).
+#pragma once
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace diffuser::bench {
+
+using Clock = std::chrono::steady_clock;
+
+inline constexpr double kMiB = 1048576.0;
+
+/// Milliseconds elapsed since t0.
+double ms_since(Clock::time_point t0);
+
+/// Seconds elapsed since t0.
+double seconds_since(Clock::time_point t0);
+
+/// Median of v (mean of the two middle values for an even count; 0 for an empty v).
+double median(std::vector<double> v);
+
+/// A "Vm...: N kB" field of /proc/self/status (e.g. "VmHWM:"), in bytes; 0 when unavailable.
+double proc_status_bytes(const char* field);
+
+/// The CPU's model name from /proc/cpuinfo ("unknown" when unavailable).
+std::string cpu_model();
+
+/// {"cpu", "hardware_threads", "memory_gb" (physical memory)} of this machine.
+nlohmann::json machine_json();
+
+/// Peak resident memory of a section: the constructor trims the heap, resets the kernel's
+/// high-water mark (/proc/self/clear_refs, "5") and remembers the resident set; peak_mb() is the
+/// high-water mark since then minus that baseline, or -1 where the reset is not supported.
+class PeakMeter {
+ public:
+  PeakMeter();
+  double peak_mb() const;
+
+ private:
+  double baseline_ = 0;
+  bool supported_ = false;
+};
+
+}  // namespace diffuser::bench
