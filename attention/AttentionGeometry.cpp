@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/Error.hpp"
+#include "core/Threads.hpp"
 
 namespace diffuser::attention {
 
@@ -63,7 +64,7 @@ template <typename T>
 void check_finite(const std::string& name, std::span<const T> values, const AttentionGeometry& g) {
   const auto count = static_cast<std::int64_t>(values.size());
   std::int64_t first_bad = count;
-#pragma omp parallel for schedule(static) reduction(min : first_bad)
+#pragma omp parallel for schedule(static) reduction(min : first_bad) if (parallel_worth(count))
   for (std::int64_t x = 0; x < count; ++x) {
     if (!std::isfinite(values[x]) && x < first_bad) first_bad = x;
   }

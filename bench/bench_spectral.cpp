@@ -10,7 +10,9 @@
 // scripts/bench_spectral_scipy.py.
 //
 // Usage: bench_spectral [--n N] [--pattern SPEC]... [--tol T] [--repeats R] [--out FILE.json]
-//                       [--python PY] [--script PATH] [--workdir DIR] [--no-scipy]
+//                       [--scipy-repeats R] [--python PY] [--script PATH] [--workdir DIR]
+//                       [--no-scipy]
+// --scipy-repeats (default: --repeats) lets the slow baseline run fewer times than ours.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -78,6 +80,15 @@ std::string cpu_model() {
   return "unknown";
 }
 
+/// The 1-, 5- and 15-minute load averages (/proc/loadavg), "" when unavailable: the machine is
+/// shared, and a timing means little without the load it was measured under.
+std::string load_average() {
+  std::ifstream in("/proc/loadavg");
+  double a = 0, b = 0, c = 0;
+  if (!(in >> a >> b >> c)) return "";
+  return fmt::format("{} {} {}", a, b, c);
+}
+
 std::string slug(const std::string& s) {
   std::string out;
   for (char c : s) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
@@ -114,6 +125,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> patterns;
     double tol = 1e-8;
     int repeats = 3;
+    int scipy_repeats = 0;
     std::string out = "bench-out/bench_spectral.json";
     std::string python = "/usr/bin/python3";
     std::string script = "scripts/bench_spectral_scipy.py";
@@ -135,6 +147,8 @@ int main(int argc, char** argv) {
         tol = std::stod(value);
       } else if (arg == "--repeats") {
         repeats = std::max(1, std::stoi(value));
+      } else if (arg == "--scipy-repeats") {
+        scipy_repeats = std::max(1, std::stoi(value));
       } else if (arg == "--out") {
         out = value;
       } else if (arg == "--python") {
@@ -145,15 +159,17 @@ int main(int argc, char** argv) {
         workdir = value;
       } else {
         fail(
-            "bench_spectral: unknown option {} (use --n, --pattern, --tol, --repeats, --out, "
-            "--python, --script, --workdir, --no-scipy)",
+            "bench_spectral: unknown option {} (use --n, --pattern, --tol, --repeats, "
+            "--scipy-repeats, --out, --python, --script, --workdir, --no-scipy)",
             arg);
       }
     }
     if (patterns.empty()) patterns = {"preset=diffuser", "window=64,global=64,random=64"};
+    if (scipy_repeats == 0) scipy_repeats = repeats;
     const int threads = num_threads();
-    fmt::print("bench_spectral: n = {}, tol = {}, {} repeats, {} threads, {}\n", n, tol, repeats,
-               threads, cpu_model());
+    const std::string load_start = load_average();
+    fmt::print("bench_spectral: n = {}, tol = {}, {} repeats, {} threads, {}, load average {}\n", n,
+               tol, repeats, threads, cpu_model(), load_start);
     std::filesystem::create_directories(workdir);
     spectral::SolverOptions opts;
     opts.tol = tol;
@@ -218,7 +234,7 @@ int main(int argc, char** argv) {
         std::filesystem::remove(json_path);
         const std::string cmd =
             fmt::format("{} {} --dir {} --prefix {} --tol {} --repeats {} --out {}", python, script,
-                        workdir, slug(name), tol, repeats, json_path);
+                        workdir, slug(name), tol, scipy_repeats, json_path);
         fmt::print("  running SciPy: {}\n", cmd);
         std::fflush(stdout);
         const int rc = std::system(cmd.c_str());
@@ -251,11 +267,14 @@ int main(int argc, char** argv) {
     j["config"] = {{"n", n},
                    {"tol", tol},
                    {"repeats", repeats},
+                   {"scipy_repeats", scipy_repeats},
                    {"threads", threads},
                    {"patterns", patterns},
                    {"scipy", scipy}};
     j["machine"] = {{"cpu", cpu_model()},
-                    {"hardware_threads", std::thread::hardware_concurrency()}};
+                    {"hardware_threads", std::thread::hardware_concurrency()},
+                    {"load_average_start", load_start},
+                    {"load_average_end", load_average()}};
     j["results"] = results;
     j["all_targets_met"] = all_met;
     const std::filesystem::path parent = std::filesystem::path(out).parent_path();

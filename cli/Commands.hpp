@@ -14,6 +14,9 @@ using Action = std::function<void()>;
 /// Registers `diffuser graph build|stats|export`.
 void register_graph_commands(CLI::App& app, Action& action);
 
+/// Registers `diffuser attention` (sparse attention with diffusion on .npy tensors).
+void register_attention_commands(CLI::App& app, Action& action);
+
 /// Registers `diffuser config schema|check`.
 void register_config_commands(CLI::App& app, Action& action);
 
@@ -23,7 +26,13 @@ void register_data_commands(CLI::App& app, Action& action);
 /// Registers `diffuser train` and `diffuser eval`.
 void register_train_commands(CLI::App& app, Action& action);
 
-/// Registers `diffuser spectral FILE` and `diffuser spectral sweep`.
+/// Registers `diffuser spectral FILE`, `diffuser spectral sweep` and `diffuser spectral approx`.
 void register_spectral_commands(CLI::App& app, Action& action);
+
+/// Registers `diffuser viz pattern|attention|receptive|spectrum` (docs/viz.md).
+void register_viz_commands(CLI::App& app, Action& action);
+
+/// Registers `diffuser demo` (README command 1; docs/viz.md).
+void register_demo_commands(CLI::App& app, Action& action);
 
 }  // namespace diffuser::cli

@@ -1,10 +1,12 @@
 // Why: `diffuser spectral FILE` prints the spectral summary of one pattern (gap, lambda_max,
-// walk mixing, expander metrics, optional diffusion map) as one JSON object, and
-// `diffuser spectral sweep` runs patterns x lengths x diffusion settings into a CSV for plots.
+// walk mixing, expander metrics, optional diffusion map) as one JSON object,
+// `diffuser spectral sweep` runs patterns x lengths x diffusion settings into a CSV for plots,
+// and `diffuser spectral approx` measures the distance to full attention (cli/SpectralApprox).
 // Every number names the matrix it is about; non-convergence is reported, never hidden.
 // Documented in docs/cli.md; the math in docs/spectral.md.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "cli/Commands.hpp"
+#include "cli/SpectralApprox.hpp"
 #include "core/AtomicFile.hpp"
 #include "core/Error.hpp"
 #include "core/Threads.hpp"
@@ -260,26 +263,33 @@ struct SweepArgs {
   SolverArgs solver;
 };
 
-// A named pattern of the sweep, or a compact spec (docs/patterns.md).
-graph::PatternSpec sweep_spec(const std::string& name, const SweepArgs& a) {
+// A named pattern of `sweep` / `approx`, or a compact spec (docs/patterns.md); a bare preset
+// name ("full", "bigbird", ...) is also accepted.
+graph::PatternSpec named_spec(const std::string& name, Index window, Index global, Index random,
+                              std::uint64_t seed) {
   std::string text;
   if (name == "window-only") {
-    text = fmt::format("window={}", a.window);
+    text = fmt::format("window={}", window);
   } else if (name == "window+global") {
-    text = fmt::format("window={},global={}", a.window, a.global);
+    text = fmt::format("window={},global={}", window, global);
   } else if (name == "window+random") {
-    text = fmt::format("window={},random={}", a.window, a.random);
+    text = fmt::format("window={},random={}", window, random);
   } else if (name == "window+global+random") {
-    text = fmt::format("window={},global={},random={}", a.window, a.global, a.random);
-  } else if (name == "diffuser") {
-    text = "preset=diffuser";
+    text = fmt::format("window={},global={},random={}", window, global, random);
+  } else if (const auto presets = graph::preset_names();
+             std::find(presets.begin(), presets.end(), name) != presets.end()) {
+    text = "preset=" + name;
   } else {
     text = name;
   }
   graph::PatternSpec s = graph::parse_pattern_spec(text);
-  if (text.find("seed=") == std::string::npos) s.seed = a.seed;
+  if (text.find("seed=") == std::string::npos) s.seed = seed;
   graph::validate_spec(s);
   return s;
+}
+
+graph::PatternSpec sweep_spec(const std::string& name, const SweepArgs& a) {
+  return named_spec(name, a.window, a.global, a.random, a.seed);
 }
 
 std::vector<DiffusionSpec> sweep_diffusions(const SweepArgs& a) {
@@ -300,13 +310,6 @@ std::vector<DiffusionSpec> sweep_diffusions(const SweepArgs& a) {
                  "spectral sweep: no diffusion setting (give --hops, and --alpha "
                  "or --heat)");
   return out;
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
 }
 
 std::string fmt_num(double v) { return std::isfinite(v) ? fmt::format("{}", v) : ""; }
@@ -391,13 +394,95 @@ void run_sweep(const SweepArgs& a) {
   }
 }
 
+// --------------------------------------------------------------------------------- approx ---
+
+struct ApproxArgs {
+  SpectralApprox config;
+  std::vector<std::string> patterns{"window-only", "window+global", "window+random",
+                                    "window+global+random", "diffuser"};
+  Index window = 64, global = 64, random = 64;
+  std::uint64_t seed = 0;
+  int threads = 0;
+  CLI::Option* o_lengths = nullptr;
+};
+
+void run_approx(ApproxArgs a) {
+  DIFFUSER_CHECK(a.threads >= 0, "--threads must be >= 0 (got {})", a.threads);
+  for (const std::string& p : a.patterns) {
+    a.config.patterns.emplace_back(p, named_spec(p, a.window, a.global, a.random, a.seed));
+  }
+  // With input files n comes from the files; an explicit --lengths must agree with it.
+  if (!a.config.q_file.empty() && a.o_lengths->count() == 0) a.config.lengths.clear();
+  if (a.threads > 0) set_num_threads(a.threads);
+  run_spectral_approx(a.config);
+}
+
+void register_approx_command(CLI::App* cmd, Action& action) {
+  auto x = std::make_shared<ApproxArgs>();
+  SpectralApprox& c = x->config;
+  auto* approx = cmd->add_subcommand(
+      "approx",
+      "How far sparse attention + diffusion is from full softmax attention on given or random "
+      "Q, K, V: relative error of Z and row-l1 distance of the operators (CSV)");
+  approx
+      ->add_option("--pattern", x->patterns,
+                   "Patterns (repeatable): window-only, window+global, window+random, "
+                   "window+global+random, a preset (diffuser, bigbird, longformer, full, ...) or "
+                   "a compact spec such as window=16,global=4")
+      ->capture_default_str();
+  x->o_lengths = approx
+                     ->add_option("--lengths", c.lengths,
+                                  "Sequence lengths n (comma-separated; with --q/--k/--v: the "
+                                  "files' n)")
+                     ->delimiter(',')
+                     ->capture_default_str();
+  approx->add_option("--hops", c.hops, "Diffusion hops K (comma-separated; 0 = plain attention)")
+      ->delimiter(',')
+      ->capture_default_str();
+  approx->add_option("--alpha", c.alphas, "PPR alphas in [0, 1] (comma-separated)")
+      ->delimiter(',')
+      ->capture_default_str();
+  approx->add_option("--window", x->window, "Window radius of the named patterns")
+      ->capture_default_str();
+  approx->add_option("--global", x->global, "Global tokens of the named patterns")
+      ->capture_default_str();
+  approx->add_option("--random", x->random, "Random keys per query of the named patterns")
+      ->capture_default_str();
+  approx->add_option("--seed", x->seed, "Pattern seed (when a spec names none)")
+      ->capture_default_str();
+  approx->add_option("--heads", c.heads, "Attention heads H")->capture_default_str();
+  approx->add_option("--head-dim", c.head_dim, "Head dimension D of random inputs")
+      ->capture_default_str();
+  approx->add_option("--q", c.q_file, "Queries .npy [n, H*D] (with --k and --v)");
+  approx->add_option("--k", c.k_file, "Keys .npy [n, H*D]");
+  approx->add_option("--v", c.v_file, "Values .npy [n, H*D]");
+  approx
+      ->add_option("--input-seed", c.input_seed,
+                   "Seed of the random inputs (Q, K ~ N(0, qk-std^2), V ~ N(0, 1)) and of the "
+                   "operator row sample")
+      ->capture_default_str();
+  approx->add_option("--qk-std", c.qk_std, "Standard deviation of random Q and K entries")
+      ->capture_default_str();
+  approx
+      ->add_option("--operator-rows", c.operator_rows,
+                   "Rows of the operator distance: all when n <= this, else a seeded sample of "
+                   "this many; 0 skips it")
+      ->capture_default_str();
+  approx->add_option("--out", c.out,
+                     "CSV file (written atomically after every pattern and length); stdout when "
+                     "absent");
+  approx->add_option("--threads", x->threads, "OpenMP threads (default: OMP_NUM_THREADS or all)");
+  approx->callback([&action, x] { action = [x] { run_approx(*x); }; });
+}
+
 }  // namespace
 
 void register_spectral_commands(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand(
       "spectral",
       "Spectral gap and expander metrics of a pattern file (one JSON object); `spectral sweep` "
-      "for patterns x lengths x diffusion settings (CSV). Math: docs/spectral.md");
+      "for patterns x lengths x diffusion settings (CSV); `spectral approx` for the distance to "
+      "full attention (CSV). Math: docs/spectral.md");
   cmd->require_subcommand(0, 1);
   auto a = std::make_shared<SpectrumArgs>();
   cmd->add_option("FILE", a->file, "Graph file (.mtx, .txt/.edges, .json, .npy)");
@@ -452,8 +537,11 @@ void register_spectral_commands(CLI::App& app, Action& action) {
   add_solver_options(sweep, w->solver);
   sweep->callback([&action, w] { action = [w] { run_sweep(*w); }; });
 
-  cmd->callback([&action, a, sweep] {
-    if (sweep->parsed()) return;  // `spectral sweep` set its own action
+  register_approx_command(cmd, action);
+
+  cmd->callback([&action, a, sweep, cmd] {
+    // `spectral sweep` and `spectral approx` set their own actions.
+    if (sweep->parsed() || cmd->get_subcommand("approx")->parsed()) return;
     action = [a] {
       DIFFUSER_CHECK(!a->file.empty(), "spectral: missing FILE (or use `spectral sweep`)");
       run_spectrum(*a);

@@ -7,17 +7,14 @@ draws the training loss and the validation metric against the optimiser step, on
 
     /usr/bin/python3 scripts/plot_training.py runs/listops/*/ --out runs/listops/curves.png
 
-Needs matplotlib (Agg backend: no display needed).
+Needs matplotlib (Agg backend: no display needed); --palette writes a small 8-bit PNG.
 """
 import argparse
 import json
 import os
 import sys
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from plot_common import add_output_options, require_matplotlib, save
 
 
 def read_log(run_dir):
@@ -55,7 +52,9 @@ COLOURS = {"diffuser": "tab:blue", "sparse": "tab:orange", "full": "tab:green"}
 STYLES = ["-", "--", ":", "-."]
 
 
-def plot(run_dirs, out, title=None):
+def plot(run_dirs, out, title=None, dpi=120, palette=False):
+    """Draws the runs' curves into `out` (scripts/run_experiment.py calls this too)."""
+    plt, _ = require_matplotlib()
     fig, (ax_loss, ax_val) = plt.subplots(1, 2, figsize=(11, 4))
     per_variant = {}
     language_model = False
@@ -88,23 +87,20 @@ def plot(run_dirs, out, title=None):
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    tmp = out + ".tmp.png"
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    os.replace(tmp, out)  # atomic: a reader never sees half a PNG
+    # Atomic: a reader never sees half a PNG.
+    save(fig, plt, argparse.Namespace(out=out, dpi=dpi, palette=palette))
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("runs", nargs="+", help="run folders (each with log.jsonl)")
-    parser.add_argument("--out", required=True, help="output image (.png)")
+    add_output_options(parser, dpi=120)
     parser.add_argument("--title", default=None)
     args = parser.parse_args(argv)
     missing = [r for r in args.runs if not os.path.isfile(os.path.join(r, "log.jsonl"))]
     if missing:
         sys.exit(f"plot_training.py: no log.jsonl in {', '.join(missing)}")
-    plot(args.runs, args.out, args.title)
-    print(f"wrote {args.out}")
+    plot(args.runs, args.out, args.title, args.dpi, args.palette)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@
 
 #include "attention/AttentionDropout.hpp"
 #include "attention/cpu/RowMath.hpp"
+#include "core/Threads.hpp"
 
 namespace diffuser::attention::cpu {
 namespace {
@@ -45,6 +46,19 @@ constexpr Index kConvertAhead = 16;
 
 inline std::int64_t count(std::span<const RowRange> ranges) {
   return static_cast<std::int64_t>(ranges.size());
+}
+
+// Opening an OpenMP parallel region wakes the team and ends in a barrier: microseconds on an
+// idle machine, far more on a loaded one, which is more than the whole work of a tiny call
+// (n = 8, W = 8: a few hundred multiply-adds per kernel). Every parallel region below therefore
+// carries `if (parallel_worth(work))`, with `work` about the multiply-adds (or element updates)
+// of the region, and runs on the calling thread below kParallelMinWork. The results are the
+// same bit for bit either way: every row is computed by one thread in a fixed order whatever
+// the team size.
+
+// Work of a kernel that touches every edge's (and every row's) W feature values once.
+inline std::int64_t edge_work(const AttentionPlan& plan, std::int64_t width) {
+  return (plan.nnz() + plan.n()) * width;
 }
 
 // Dense runs (maximal runs of full rows, degree n): their edge values form a row-major
@@ -208,7 +222,7 @@ void scores_softmax_forward(const AttentionPlan& plan, const SequenceShape& s, c
   const int H = s.heads, D = s.head_dim;
   const std::int64_t W = s.width;
   const T scale = T(1) / std::sqrt(static_cast<T>(D));
-#pragma omp parallel
+#pragma omp parallel if (parallel_worth(edge_work(plan, W)))
   {
     std::vector<T> scores(static_cast<std::size_t>(plan.max_degree()) * H);
 #pragma omp for schedule(dynamic, 1) nowait
@@ -282,7 +296,7 @@ void spmm_hop_forward(const AttentionPlan& plan, const SequenceShape& s, const T
   const int H = s.heads;
   const std::int64_t W = s.width;
   auto weight = [a, layout](Index e, int h) { return a[layout.at(e, h)]; };
-#pragma omp parallel
+#pragma omp parallel if (parallel_worth(edge_work(plan, W)))
   {
     std::vector<T> acc(static_cast<std::size_t>(W));
 #pragma omp for schedule(dynamic, 1) nowait
@@ -331,7 +345,7 @@ void transposed_hop_backward(const AttentionPlan& plan, const SequenceShape& s, 
   const Index n = plan.n();
   const int H = s.heads, D = s.head_dim;
   const std::int64_t W = s.width;
-#pragma omp parallel
+#pragma omp parallel if (parallel_worth(2 * edge_work(plan, W)))
   {
     std::vector<T> acc_buffer(static_cast<std::size_t>(W));
     T* acc = acc_buffer.data();
@@ -462,7 +476,7 @@ void softmax_backward_dq(const AttentionPlan& plan, const SequenceShape& s, cons
     head_ds(begin, h, nv, dsh);
     for (Index e = 0; e < deg; ++e) ds_t[lt.at(inv[begin + e], h)] = e < nv ? dsh[e] : T(0);
   };
-#pragma omp parallel
+#pragma omp parallel if (parallel_worth(edge_work(plan, W)))
   {
     std::vector<T> ds(static_cast<std::size_t>(plan.max_degree()) * H);
     std::vector<T> acc(static_cast<std::size_t>(W));
@@ -512,7 +526,7 @@ void keys_backward(const AttentionPlan& plan, const SequenceShape& s, const T* d
   const int H = s.heads;
   const std::int64_t W = s.width;
   auto weight = [ds_t, layout](Index t, int h) { return ds_t[layout.at(t, h)]; };
-#pragma omp parallel
+#pragma omp parallel if (parallel_worth(edge_work(plan, W)))
   {
     std::vector<T> acc(static_cast<std::size_t>(W));
 #pragma omp for schedule(dynamic, 1) nowait
@@ -552,7 +566,8 @@ void apply_dropout(const T* a, std::int64_t nnz, int heads, EdgeLayout layout,
                    const AttentionOptions& o, std::int64_t b, T* ad) {
   const auto p = static_cast<float>(o.dropout);
   const std::int64_t total = nnz * heads;
-#pragma omp parallel for schedule(static)
+  // A Philox draw costs tens of operations: count 16 per element.
+#pragma omp parallel for schedule(static) if (parallel_worth(16 * total))
   for (std::int64_t x = 0; x < total; ++x) {
     const std::int64_t h = x / nnz, e = x % nnz;
     const std::int64_t at = layout.at(e, h);
@@ -564,7 +579,7 @@ void apply_dropout(const T* a, std::int64_t nnz, int heads, EdgeLayout layout,
 // out = c · x on rows < len, 0 on the others ([n, W]).
 template <typename T>
 void scale_rows(const T* x, T c, Index n, Index len, std::int64_t W, T* out) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel_worth(n * W))
   for (Index i = 0; i < n; ++i) {
     for (std::int64_t col = 0; col < W; ++col) {
       out[i * W + col] = i < len ? c * x[i * W + col] : T(0);
@@ -689,7 +704,7 @@ void optimized_backward(const AttentionPlan& plan, const AttentionGeometry& g, c
     }
     // Edge weights scattered into transposed order (reading the pattern order sequentially);
     // dA accumulator zeroed.
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel_worth(edge_block))
     for (std::int64_t e = 0; e < nnz; ++e) {
       const std::int64_t t = inv[e];
       __builtin_prefetch(a_t.data() + layout_t.at(inv[std::min(e + kConvertAhead, nnz - 1)], 0), 1);
@@ -698,7 +713,7 @@ void optimized_backward(const AttentionPlan& plan, const AttentionGeometry& g, c
     std::fill(da_t.begin(), da_t.end(), T(0));
     // dV = theta_0 dZ on valid rows; dtheta_0 = <dZ, V>.
     const auto theta0 = static_cast<T>(theta[0]);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (parallel_worth(2 * seq))
     for (Index i = 0; i < g.n; ++i) {
       const T* dzi = dz + off + i * g.width;
       T* dvi = dv + off + i * g.width;

@@ -92,7 +92,9 @@ void store_head(const std::vector<double>& x, const AttentionGeometry& g, int h,
   }
 }
 
-// Y_1..Y_K of one head by Horner in double (index k holds Y_k; Y_0 = Z at index 0).
+// Y_1..Y_K of one head by Horner in double (index k holds Y_k; Y_0 = Z at index 0). Rows
+// >= len of Z are 0: each hop zeroes them, and for K = 0 (Z = theta_0 V, no hop) they are zeroed
+// here (padded query rows produce zeros for every K).
 std::vector<std::vector<double>> horner(const AttentionPlan& plan, const std::vector<double>& ad,
                                         const std::vector<double>& vh,
                                         const std::vector<double>& theta, int D, Index len) {
@@ -101,6 +103,7 @@ std::vector<std::vector<double>> horner(const AttentionPlan& plan, const std::ve
   y[K] = vh;
   for (double& x : y[K]) x *= theta[K];
   for (int kk = K - 1; kk >= 0; --kk) y[kk] = hop(plan, ad, y[kk + 1], vh, theta[kk], D, len);
+  std::fill(y[0].begin() + static_cast<std::ptrdiff_t>(len) * D, y[0].end(), 0.0);
   return y;
 }
 

@@ -248,3 +248,43 @@ TEST_CASE("Degree-0 polynomial and a single-token sequence", "[attention][forwar
   const auto z = run_forward<double>(plan, o, vv, vv, vv, 1, {4}, nullptr);
   for (std::size_t x = 0; x < 12; ++x) CHECK(z[x] == (x < 8 ? 0.5 * vv[x] : 0.0));
 }
+
+TEST_CASE("Padded query rows give zero output and zero gradients for every K, both kernels",
+          "[attention][forward][padding]") {
+  // DESIGN.md: "padded query rows produce zeros". K = 0 (theta = (theta_0), Z = theta_0 V) is
+  // the case no hop zeroes, so each kernel must zero those rows itself. Valid rows are compared
+  // with the dense oracle in double (1e-13: a few roundings per product on n = 10).
+  const Index n = 10;
+  const int heads = 2, dim = 3;
+  const auto pattern = random_pattern(n, {0.4}, 11);
+  const AttentionPlan plan(pattern);
+  const std::vector<Index> lengths{6, 10, 0};
+  const std::size_t seq = n * heads * dim, size = 3 * seq;
+  const auto q = random_tensor<double>(size, 1), k = random_tensor<double>(size, 2),
+             v = random_tensor<double>(size, 3), dz = random_tensor<double>(size, 4);
+  const std::vector<Diffusion> polys{Diffusion::from_coefficients({0.7}), Diffusion::plain(),
+                                     Diffusion::from_coefficients({0.5, -0.25, 0.75}),
+                                     Diffusion::ppr(0.2, 3)};
+  for (const Diffusion& d : polys) {
+    for (const Kernels kernels : {Kernels::kOptimized, Kernels::kReference}) {
+      INFO(d.describe() << (kernels == Kernels::kReference ? ", reference" : ", optimised"));
+      AttentionOptions o;
+      o.heads = heads;
+      o.diffusion = d;
+      AttentionSaved<double> saved;
+      const auto z = run_forward<double>(plan, o, q, k, v, 3, lengths, &saved, kernels);
+      const auto g = run_backward<double>(plan, q, k, v, 3, lengths, saved, dz, kernels);
+      for (std::size_t b = 0; b < lengths.size(); ++b) {
+        for (std::size_t x = lengths[b] * heads * dim; x < seq; ++x) {
+          const std::size_t at = b * seq + x;
+          REQUIRE(z[at] == 0.0);
+          REQUIRE(g.dq[at] == 0.0);
+          REQUIRE(g.dk[at] == 0.0);
+          REQUIRE(g.dv[at] == 0.0);
+        }
+      }
+      CHECK(rel_error(z, oracle_forward(pattern, heads, dim, 3, lengths, q, k, v, d.theta())) <=
+            1e-13);
+    }
+  }
+}

@@ -2,9 +2,14 @@
 // special-case (self-loop only, global rows of degree n, causal rows, padding) and on sizes
 // that are not multiples of the vector width; they must be bitwise deterministic for any thread
 // count; dropout must follow its documented counter formula; and the two memory modes, and a
-// batch versus single sequences, must give the same numbers.
+// batch versus single sequences, must give the same numbers. Tiny calls must not open OpenMP
+// parallel regions (checked by counting the threads of a fresh process).
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "attention/AttentionDropout.hpp"
 #include "attention/SparseAttention.hpp"
@@ -419,4 +424,82 @@ TEST_CASE("Kernels give the same results in both edge layouts", "[attention][ker
   CHECK(bitwise_equal(out[0], out[1]));
   CHECK(bitwise_equal(g_next[0], g_next[1]));
   CHECK(bitwise_equal(dv[0], dv[1]));
+}
+
+namespace {
+
+// OS threads of this process (Linux: one entry per thread in /proc/self/task).
+std::size_t os_threads() {
+  std::size_t count = 0;
+  for ([[maybe_unused]] const auto& entry :
+       std::filesystem::directory_iterator("/proc/self/task")) {
+    ++count;
+  }
+  return count;
+}
+
+// One forward + backward through the optimised kernels themselves (the entry points' input
+// checks are not kernels and are left out), on a window pattern of radius 3.
+void run_optimised_kernels(Index n, int heads, int dim, const Diffusion& diffusion, double dropout,
+                           MemoryMode memory) {
+  std::vector<Index> rows, cols;
+  for (Index i = 0; i < n; ++i) {
+    for (Index j = std::max<Index>(0, i - 3); j <= std::min<Index>(n - 1, i + 3); ++j) {
+      rows.push_back(i);
+      cols.push_back(j);
+    }
+  }
+  const AttentionPlan plan(diffuser::graph::CsrGraph::from_edges(n, rows, cols));
+  const std::size_t size = static_cast<std::size_t>(n) * heads * dim;
+  const auto q = random_tensor<float>(size, 1), k = random_tensor<float>(size, 2),
+             v = random_tensor<float>(size, 3), dz = random_tensor<float>(size, 4);
+  std::vector<float> z(size), dq(size), dk(size), dv(size);
+  std::vector<double> dtheta(diffusion.theta().size());
+  const AttentionGeometry g = resolve_geometry(n, heads, 1, size, size, size, {});
+  AttentionSaved<float> saved;
+  saved.options.heads = heads;
+  saved.options.diffusion = diffusion;
+  saved.options.dropout = dropout;
+  saved.options.memory = memory;
+  cpu::optimized_forward(plan, saved.options, g, q.data(), k.data(), v.data(), z.data(), &saved);
+  cpu::optimized_backward(plan, g, q.data(), k.data(), v.data(), saved, dz.data(), dq.data(),
+                          dk.data(), dv.data(), dtheta.data());
+}
+
+}  // namespace
+
+TEST_CASE("Probe: tiny optimised calls start no OpenMP threads", "[.][omp-probe]") {
+  // Run in a fresh process by the next test case. libgomp starts its worker threads at the first
+  // parallel region that has more than one thread and keeps them, so the process's thread count
+  // tells whether any kernel opened a parallel region.
+  const std::size_t before = os_threads();
+  diffuser::ThreadCountGuard guard(4);
+  for (const Diffusion& d :
+       {Diffusion::from_coefficients({0.5}), Diffusion::plain(), Diffusion::ppr(0.1, 5)}) {
+    for (const double dropout : {0.0, 0.1}) {
+      for (const MemoryMode memory : {MemoryMode::kStoreHops, MemoryMode::kRecompute}) {
+        run_optimised_kernels(8, 2, 4, d, dropout, memory);  // n = 8, W = 8
+      }
+    }
+  }
+  CHECK(os_threads() == before);
+  // Control: a call well above the threshold does start the team, so the probe can tell.
+  run_optimised_kernels(512, 2, 32, Diffusion::ppr(0.1, 2), 0.0, MemoryMode::kStoreHops);
+  CHECK(os_threads() > before);
+}
+
+TEST_CASE("Tiny calls run on the calling thread, larger ones in parallel",
+          "[attention][kernels][threads]") {
+  // The probe above needs a process whose OpenMP team was never started: run it in a new copy
+  // of this test program.
+  diffuser::testing::TempDir dir;
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  const std::string log = dir.file("probe.txt");
+  const int status = std::system(("'" + self + "' '[omp-probe]' > '" + log + "' 2>&1").c_str());
+  std::ifstream in(log);
+  const std::string output((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  INFO(output);
+  CHECK(status == 0);
+  CHECK(output.find("All tests passed") != std::string::npos);
+  CHECK(output.find("in 1 test case") != std::string::npos);
 }

@@ -1,7 +1,10 @@
 // Why: acceptance criterion 1 of the spectral issue: lambda2, lambda_max and mu2_walk from the
 // sparse path agree with dense float64 solves (relative 1e-5) on graphs of 1-2k nodes of every
 // kind: random, window-only with tiny gaps, window+global, window+random,
-// window+global+random, the `diffuser` preset, disconnected and bipartite graphs.
+// window+global+random (small sizes and the sweep's 64/64/64), the `diffuser` preset,
+// disconnected graphs (symmetric and directed), graphs with isolated nodes, and bipartite
+// graphs (symmetric and a directed one whose walk has period 2).
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -77,6 +80,10 @@ std::vector<Case> symmetric_cases() {
       {"window-only w=8", pattern(2000, "window=8")},
       {"window+global", pattern(1500, "window=4,global=4")},
       {"disconnected windows", disjoint_union(pattern(700, "window=2"), pattern(800, "window=3"))},
+      {"window-only w=64 (the sweep's window)", pattern(2048, "window=64")},
+      {"window+global w=64, 64 global (the sweep's sizes)", pattern(2048, "window=64,global=64")},
+      {"window + isolated nodes (no self-loops)",
+       disjoint_union(pattern(1190, "window=3"), undirected(10, {}))},
       {"bipartite hypercube Q10", hypercube(10)},
       {"bipartite path", path(1200)},
       {"bipartite random K_{a,b} subgraph",
@@ -95,12 +102,38 @@ std::vector<Case> symmetric_cases() {
   };
 }
 
+// Directed bipartite pattern on 2m nodes: left i -> right i and 3 random right nodes, right j
+// -> left (j + 1) mod m. Strongly connected with period 2, so the walk has eigenvalue -1.
+CsrGraph directed_bipartite(Index m, std::uint64_t seed) {
+  std::vector<std::vector<Index>> rows(static_cast<std::size_t>(2 * m));
+  Rng rng(seed);
+  for (Index i = 0; i < m; ++i) {
+    rows[i].push_back(m + i);
+    for (int k = 0; k < 3; ++k) rows[i].push_back(m + static_cast<Index>(rng.uniform_below(m)));
+    rows[m + i].push_back((i + 1) % m);
+  }
+  std::vector<Index> offsets{0}, columns;
+  for (auto& r : rows) {
+    std::sort(r.begin(), r.end());
+    r.erase(std::unique(r.begin(), r.end()), r.end());
+    columns.insert(columns.end(), r.begin(), r.end());
+    offsets.push_back(static_cast<Index>(columns.size()));
+  }
+  return CsrGraph(2 * m, std::move(offsets), std::move(columns));
+}
+
 std::vector<Case> directed_cases(Index n) {
   return {
       {"random", random_pattern(n, 4, true, 31)},
       {"window+random", pattern(n, "window=4,random=4,seed=1")},
       {"window+global+random", pattern(n, "window=4,global=4,random=4,seed=2")},
+      {"window+global+random, the sweep's sizes 64/64/64",
+       pattern(n, "window=64,global=64,random=64,seed=4")},
       {"diffuser preset", pattern(n, "preset=diffuser,seed=3")},
+      {"disconnected directed (two window+random blocks)",
+       disjoint_union(pattern(n / 2, "window=4,random=4,seed=5"),
+                      pattern(n - n / 2, "window=2,random=3,seed=6"))},
+      {"directed bipartite (periodic walk)", directed_bipartite(n / 2, 7)},
   };
 }
 
