@@ -86,7 +86,7 @@ graph::PatternSpec resolve_spec(const BuildArgs& a) {
 
 void run_build(const BuildArgs& a) {
   const graph::PatternSpec spec = resolve_spec(a);
-  DIFFUSER_CHECK(a.n >= 0, "--n {} is negative", a.n);
+  DIFFUSER_CHECK(a.n >= 1, "--n {} must be >= 1 (a token graph needs at least one token)", a.n);
   // Check the extension before the (possibly long) build.
   graph::format_from_path(a.out);
   const graph::CsrGraph g = graph::build_pattern(a.n, spec);

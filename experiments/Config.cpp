@@ -7,6 +7,7 @@
 
 #include "core/AtomicFile.hpp"
 #include "core/Error.hpp"
+#include "core/JsonDepth.hpp"
 
 namespace diffuser::experiments {
 
@@ -287,6 +288,7 @@ void Config::apply_override(const std::string& assignment) {
   if (def->type == KeyType::kString) {
     v = text;
   } else {
+    check_json_depth(text, fmt::format("--set {}", key));
     v = json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (v.is_discarded()) fail("--set {}: '{}' is not a valid {}", key, text, type_name(def->type));
   }
@@ -295,12 +297,14 @@ void Config::apply_override(const std::string& assignment) {
 
 Config Config::load(const std::string& path, const std::vector<std::string>& overrides) {
   const std::string text = read_text_file(path);
+  check_json_depth(text, path);
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
     // Re-parse with exceptions to get the position of the syntax error.
     try {
       j = json::parse(text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
+      // parse_error, and out_of_range for numbers beyond double (e.g. 1e999).
       fail("{}: malformed JSON: {}", path, e.what());
     }
   }

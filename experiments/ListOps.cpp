@@ -192,8 +192,11 @@ void write_listops_tsv(const std::string& path, const SequenceDataset& data) {
 }
 
 SequenceDataset read_listops_tsv(const std::string& path, const ListOpsReadOptions& options) {
-  const std::string text = read_compressed_file(path);
-  const std::string_view all(text);
+  return parse_listops_tsv(read_compressed_file(path), path, options);
+}
+
+SequenceDataset parse_listops_tsv(std::string_view all, const std::string& path,
+                                  const ListOpsReadOptions& options) {
   SequenceDataset data("listops:" + path, kListOpsVocabSize, kListOpsNumClasses, kListOpsPad);
   std::size_t pos = 0;
   std::size_t line_no = 0;

@@ -67,4 +67,9 @@ struct ListOpsReadOptions {
 /// 10 classes, pad 0. Malformed lines throw diffuser::Error naming file and line.
 SequenceDataset read_listops_tsv(const std::string& path, const ListOpsReadOptions& options = {});
 
+/// Parses LRA ListOps TSV text held in memory (already decompressed), as read_listops_tsv does;
+/// `name` is used in error messages and the dataset name.
+SequenceDataset parse_listops_tsv(std::string_view text, const std::string& name,
+                                  const ListOpsReadOptions& options = {});
+
 }  // namespace diffuser::experiments

@@ -6,6 +6,7 @@
 
 #include "core/AtomicFile.hpp"
 #include "core/Error.hpp"
+#include "core/JsonDepth.hpp"
 
 namespace diffuser::experiments {
 
@@ -29,6 +30,7 @@ std::vector<nlohmann::json> RunLog::read(const std::string& path, bool drop_part
   while (std::getline(in, line)) {
     ++number;
     if (line.empty()) continue;
+    check_json_depth(line, fmt::format("{}:{}", path, number));
     auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
     const bool last = in.peek() == std::char_traits<char>::eof();
     if (j.is_discarded() || !j.is_object()) {

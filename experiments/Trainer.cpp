@@ -1,16 +1,19 @@
 // Why: the training loop, run folder and checkpoint evaluation (see Trainer.hpp).
 #include "experiments/Trainer.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <ctime>
 #include <filesystem>
 #include <optional>
+#include <span>
 
 #include <fmt/format.h>
 
 #include "core/AtomicFile.hpp"
 #include "core/Error.hpp"
+#include "core/JsonDepth.hpp"
 #include "core/Rng.hpp"
 #include "core/Threads.hpp"
 #include "experiments/Batcher.hpp"
@@ -80,6 +83,35 @@ std::optional<std::string> first_nonfinite_gradient(const nn::ParameterStore<flo
         return fmt::format("non-finite gradient ({}) in tensor '{}' ({}), element {}",
                            std::isnan(g) ? "NaN" : "Inf", t.name, layer_of(t.name), i);
       }
+    }
+  }
+  return std::nullopt;
+}
+
+/// "parameter tensor 'X' (layer L) holds a non-finite value (inf) at element i" for the first
+/// parameter tensor of `store` whose values are not all finite; nullopt when all are finite.
+std::optional<std::string> first_nonfinite_parameter(const nn::ParameterStore<float>& store) {
+  const auto values = store.values();
+  for (const auto& t : store.tensors()) {
+    for (std::size_t i = 0; i < t.size; ++i) {
+      const float v = values[t.offset + i];
+      if (!std::isfinite(v)) {
+        return fmt::format("parameter tensor '{}' ({}) holds {} at element {}", t.name,
+                           layer_of(t.name), std::isnan(v) ? "NaN" : "Inf", i);
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+/// "logit [r, c] is inf" for the first non-finite entry of `logits` ([rows, classes] row-major,
+/// or [batch, len, vocab] for the LM, reported as a flat row), nullopt when all are finite.
+std::optional<std::string> first_nonfinite_logit(std::span<const float> logits,
+                                                 std::int64_t classes) {
+  for (std::size_t i = 0; i < logits.size(); ++i) {
+    if (!std::isfinite(logits[i])) {
+      return fmt::format("logit [{}, {}] is {}", static_cast<std::int64_t>(i) / classes,
+                         static_cast<std::int64_t>(i) % classes, logits[i]);
     }
   }
   return std::nullopt;
@@ -366,7 +398,9 @@ TrainResult Trainer::run() {
     const std::string info_path = (dir / kRunInfoFile).string();
     json info = json::object();
     if (resume_from && fs::exists(info_path)) {
-      info = json::parse(read_text_file(info_path), nullptr, /*allow_exceptions=*/false);
+      const std::string info_text = read_text_file(info_path);
+      check_json_depth(info_text, info_path);
+      info = json::parse(info_text, nullptr, /*allow_exceptions=*/false);
       DIFFUSER_CHECK(info.is_object(), "{}: malformed JSON", info_path);
     } else {
       info = {{"seed", seed},
@@ -487,13 +521,17 @@ TrainResult Trainer::run() {
         bad = first_nonfinite_gradient(params);
       }
     } catch (const Error& e) {
-      // The loss rejects non-finite logits (nn/CrossEntropy); any other failure is a bug or bad
-      // data and always stops the run.
-      const std::string what = e.what();
-      if (what.find("cross_entropy: logit") == std::string::npos) {
-        fail("step {}: {}", s, what);
-      }
-      bad = "non-finite forward pass: " + what;
+      // The loss refuses non-finite logits (nn/CrossEntropy). Whether that is what happened is
+      // decided by scanning the logits themselves, not the message; any other failure is a bug
+      // or bad data and always stops the run.
+      const auto logit = first_nonfinite_logit(
+          model.logits(), std::max<std::int64_t>(model.config().num_classes, 1));
+      if (!logit) fail("step {}: {}", s, e.what());
+      const auto param = first_nonfinite_parameter(params);
+      bad = fmt::format("non-finite forward pass: {} ({})", *logit,
+                        param ? "caused by " + *param
+                              : std::string("every parameter is finite: activations overflowed; "
+                                            "a smaller optim.lr or optim.clip_norm helps"));
     }
     if (bad) {
       json rec = {{"type", "nonfinite"},
@@ -515,6 +553,20 @@ TrainResult Trainer::run() {
       const double norm = clip > 0 ? nn::clip_grad_norm(params, clip) : nn::grad_norm(params);
       const double lr = schedule.lr_at(s - 1);
       opt.step(params, lr);
+      // Finite gradients cannot normally produce non-finite weights, but if they did, no
+      // checkpoint may hold them and the step cannot be undone: always stop here.
+      if (const auto param = first_nonfinite_parameter(params)) {
+        log.write(json{{"type", "nonfinite"},
+                       {"step", s},
+                       {"what", "after the update: " + *param},
+                       {"action", "stop"}});
+        bar.finish();
+        fail(
+            "step {}: after the AdamW update, {}; the run stopped before any checkpoint holds it; "
+            "the last good checkpoint is {} (step {})",
+            s, *param, fs::exists(ckpt_last) ? ckpt_last : std::string("(none yet)"),
+            fs::exists(ckpt_last) ? std::to_string(state.step) : std::string("-"));
+      }
       std::int64_t valid = 0;
       for (const auto l : batch.lengths) valid += l;
       state.tokens += valid;

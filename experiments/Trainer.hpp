@@ -69,7 +69,10 @@ struct TrainResult {
 ///
 /// Non-finite loss or gradient (train.on_nonfinite): `stop` throws diffuser::Error naming the
 /// step, the tensor and its layer (checkpoint_last.bin keeps the last good state); `skip`
-/// logs the step as skipped, leaves parameters and optimiser untouched, and goes on.
+/// logs the step as skipped, leaves parameters and optimiser untouched, and goes on. Non-finite
+/// logits are found by scanning the logits (the message names the first non-finite parameter
+/// tensor, if any). A parameter that is non-finite after the update always stops the run, before
+/// any checkpoint is written with it (docs/reliability.md).
 class Trainer {
  public:
   /// Validates the config and options; nothing is read or written yet.

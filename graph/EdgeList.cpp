@@ -11,6 +11,7 @@
 #include "core/AtomicFile.hpp"
 #include "core/Error.hpp"
 #include "graph/LineScanner.hpp"
+#include "graph/ReaderLimits.hpp"
 
 namespace diffuser::graph {
 
@@ -55,6 +56,8 @@ CsrGraph parse_edge_list(std::string_view text, const std::string& name) {
       if (directive(in, line.substr(first), "nodes", v)) {
         if (nodes >= 0) in.fail_at("second '# nodes:' directive (first on line {})", nodes_line);
         if (v > kMaxIndex) in.fail_at("# nodes: {} exceeds the int32 limit {}", v, kMaxIndex);
+        check_reader_nodes(v, text.size(), fmt::format("{}:{}", name, in.line()),
+                           "the directive '# nodes:' declares");
         nodes = v;
         nodes_line = in.line();
       } else if (directive(in, line.substr(first), "edges", v)) {
@@ -98,6 +101,10 @@ CsrGraph parse_edge_list(std::string_view text, const std::string& name) {
         in.fail_at("weight '{}' is not a finite float32", f[2]);
       }
       vals.push_back(static_cast<float>(w));
+    }
+    if (nodes < 0 && std::max(i, j) >= max_index + 1) {
+      check_reader_nodes(std::max(i, j) + 1, text.size(), fmt::format("{}:{}", name, in.line()),
+                         "the index in this edge implies");
     }
     ri.push_back(static_cast<Index>(i));
     ci.push_back(static_cast<Index>(j));

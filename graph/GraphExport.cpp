@@ -4,6 +4,7 @@
 #include "graph/GraphExport.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cctype>
@@ -15,6 +16,8 @@
 
 #include "core/AtomicFile.hpp"
 #include "core/Error.hpp"
+#include "core/JsonDepth.hpp"
+#include "core/MemoryBudget.hpp"
 #include "core/Npy.hpp"
 #include "graph/EdgeList.hpp"
 #include "graph/MatrixMarket.hpp"
@@ -224,10 +227,12 @@ void write_json(const std::string& path, const CsrGraph& g) {
 CsrGraph read_json(const std::string& path) {
   const std::string text = read_text_file(path);
   DIFFUSER_CHECK(text.find_first_not_of(" \t\r\n") != std::string::npos, "{}: empty file", path);
+  check_json_depth(text, path);
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // parse_error, and out_of_range for numbers beyond double (e.g. 1e999).
     fail("{}: invalid JSON: {}", path, e.what());
   }
   DIFFUSER_CHECK(j.is_object(), "{}: expected a JSON object with n, offsets and columns", path);
@@ -266,6 +271,9 @@ void write_dense_npy(const std::string& path, const CsrGraph& g, bool force) {
                  "write .mtx instead, or force it (--force)",
                  path, g.n(), g.n(), g.n(), kNpyMaxNodes);
   const auto n = static_cast<std::size_t>(g.n());
+  // The matrix, its NpyArray copy and the serialised bytes: 3 n^2 floats at the peak.
+  check_memory_budget(3 * 4 * static_cast<std::uint64_t>(n) * n,
+                      fmt::format("dense .npy '{}' of n = {}", path, g.n()));
   std::vector<float> dense(n * n, 0.0f);
   for (Index i = 0; i < g.n(); ++i) {
     for (Index e = g.offsets()[i]; e < g.offsets()[i + 1]; ++e) {
@@ -283,8 +291,8 @@ void write_dense_npy(const std::string& path, const CsrGraph& g, bool force) {
 CsrGraph read_dense_npy(const std::string& path) {
   const NpyArray a = read_npy(path);
   DIFFUSER_CHECK(a.shape.size() == 2 && a.shape[0] == a.shape[1],
-                 "{}: expected a square 2-D array [n, n] (an adjacency matrix), got {} dimensions",
-                 path, a.shape.size());
+                 "{}: expected a square 2-D array [n, n] (an adjacency matrix), got shape ({})",
+                 path, fmt::join(a.shape, ", "));
   DIFFUSER_CHECK(a.shape[0] <= kMaxIndex, "{}: n = {} exceeds the int32 limit", path, a.shape[0]);
   const auto n = static_cast<Index>(a.shape[0]);
   const std::vector<double> d = a.to_vector<double>();

@@ -34,6 +34,8 @@ class LineScanner {
   /// 1-based number of the line last returned by next() (0 before the first call).
   std::int64_t line() const { return line_; }
   const std::string& name() const { return name_; }
+  /// Byte offset of the start of the next line (text size at the end).
+  std::size_t offset() const { return pos_; }
 
   /// Throws diffuser::Error "<name>:<line>: <message>".
   template <typename... Args>

@@ -13,6 +13,7 @@
 #include "core/AtomicFile.hpp"
 #include "core/Error.hpp"
 #include "graph/LineScanner.hpp"
+#include "graph/ReaderLimits.hpp"
 
 namespace diffuser::graph {
 
@@ -90,6 +91,17 @@ CsrGraph parse_matrix_market(std::string_view text, const std::string& name) {
     in.fail_at("bad size line: n = {} exceeds the int32 limit {}", rows, kMaxIndex);
   if (declared > kMaxIndex) {
     in.fail_at("bad size line: {} entries exceed the int32 edge limit {}", declared, kMaxIndex);
+  }
+  check_reader_nodes(rows, text.size(), fmt::format("{}:{}", name, size_line),
+                     "the size line declares");
+  // Each entry line takes at least 4 bytes ("i j" and a line break; the last may lack it), so
+  // the count is checked against what is left of the file before any memory is reserved.
+  const auto rest = static_cast<std::int64_t>(text.size() - std::min(text.size(), in.offset()));
+  if (declared > 0 && 4 * declared - 1 > rest) {
+    in.fail_at(
+        "the size line declares {} entries but only {} bytes follow it (at least 4 per "
+        "entry): truncated file or wrong count",
+        declared, rest);
   }
   const auto n = static_cast<Index>(rows);
 

@@ -14,6 +14,7 @@
 #include <numeric>
 
 #include "core/Error.hpp"
+#include "core/MemoryBudget.hpp"
 #include "core/Rng.hpp"
 #include "graph/GraphOps.hpp"
 
@@ -481,6 +482,41 @@ std::vector<Index> global_positions(Index n, const PatternSpec& spec) {
   return pos;
 }
 
+namespace {
+
+/// A lower bound on the edges of `spec` on n tokens, from the parts whose size is known without
+/// building anything: full rows (full pattern, global rows) and the window around each query.
+/// Blocks, random keys and the rest only add edges, so the bound holds for every pattern.
+std::int64_t edge_lower_bound(Index n, const PatternSpec& spec) {
+  const auto nn = static_cast<std::int64_t>(n);
+  const std::int64_t triangle = nn * (nn + 1) / 2;
+  if (spec.full) return spec.causal ? triangle : nn * nn;
+  const std::int64_t r = std::min<std::int64_t>(spec.window, nn - 1);
+  // Non-causal: every row holds [i - r, i + r] clipped to [0, n), at least r + 1 keys. Causal:
+  // row i holds min(i, r) + 1 keys.
+  const std::int64_t window = spec.causal ? r * (r + 1) / 2 + (nn - r) * (r + 1) : nn * (r + 1);
+  const std::int64_t globals = spec.global_positions == GlobalPositions::kList
+                                   ? static_cast<std::int64_t>(spec.global_list.size())
+                                   : std::min<std::int64_t>(spec.global, nn);
+  // Non-causal global rows hold all n keys (causal ones may hold as few as one).
+  return std::max(window, spec.causal ? nn : globals * nn);
+}
+
+/// Refuses, before any allocation, a pattern that cannot fit the int32 edge limit or this
+/// machine's memory (offsets, per-row counts and at least edge_lower_bound columns).
+void check_pattern_size(Index n, const PatternSpec& spec) {
+  const std::int64_t edges = edge_lower_bound(n, spec);
+  DIFFUSER_CHECK(edges <= kMaxIndex,
+                 "pattern '{}' on n = {} tokens has at least {} edges, more than the int32 limit "
+                 "{} (docs/architecture.md, \"Index width\")",
+                 format_pattern_spec(spec), n, edges, kMaxIndex);
+  const auto nn = static_cast<std::uint64_t>(n);
+  check_memory_budget(13 * nn + 4 * static_cast<std::uint64_t>(edges),
+                      fmt::format("pattern '{}' on n = {} tokens", format_pattern_spec(spec), n));
+}
+
+}  // namespace
+
 CsrGraph build_pattern(Index n, const PatternSpec& spec) {
   validate_spec(spec);
   DIFFUSER_CHECK(n >= 0, "pattern: n = {} is negative", n);
@@ -494,6 +530,7 @@ CsrGraph build_pattern(Index n, const PatternSpec& spec) {
     return crop(build_pattern(spec.crop_from, inner), n);
   }
   if (n == 0) return CsrGraph();
+  check_pattern_size(n, spec);
   if (spec.block_size > 1) return build_blocked(n, spec);
   return build_tokens(n, spec);
 }

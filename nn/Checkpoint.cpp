@@ -7,10 +7,12 @@
 #include <fmt/ranges.h>
 
 #include <bit>
+#include <cmath>
 #include <cstring>
 
 #include "core/AtomicFile.hpp"
 #include "core/Error.hpp"
+#include "core/JsonDepth.hpp"
 #include "nn/Crc32.hpp"
 
 namespace diffuser::nn {
@@ -68,8 +70,11 @@ std::size_t checked_numel(std::span<const std::int64_t> shape, const std::string
   for (const std::int64_t d : shape) {
     DIFFUSER_CHECK(d >= 0 && static_cast<std::uint64_t>(d) < (std::uint64_t{1} << 40),
                    "{}: dimension {} out of range", what, d);
+    // Checked before multiplying: n and d are both below 2^40, so n * d could wrap around
+    // 2^64 (e.g. [2^39, 2^39] would read as 0 elements).
+    DIFFUSER_CHECK(d == 0 || n <= ((std::size_t{1} << 40) - 1) / static_cast<std::size_t>(d),
+                   "{}: tensor too large (shape {})", what, shape_str(shape));
     n *= static_cast<std::size_t>(d);
-    DIFFUSER_CHECK(n < (std::size_t{1} << 40), "{}: tensor too large", what);
   }
   return n;
 }
@@ -230,6 +235,7 @@ Checkpoint load_checkpoint(const std::string& path) {
                  "corrupted",
                  src, stored, actual);
 
+  check_json_depth(std::string_view(file).substr(kFixedHeader, header_bytes), src + " header");
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(
@@ -279,6 +285,35 @@ Checkpoint load_checkpoint(const std::string& path) {
 
 namespace {
 
+constexpr const char* kParamPrefix = "param/";
+constexpr const char* kMomentPrefix1 = "adam_m/";
+constexpr const char* kMomentPrefix2 = "adam_v/";
+
+/// Checks that every element of float tensor `t` is finite once converted to T (an f64 value
+/// beyond the float range would load as Inf) and, when `non_negative`, not below 0 (AdamW's
+/// second moment, whose square root the update takes).
+template <typename T>
+void check_values(const Checkpoint& ckpt, const CheckpointTensor& t, bool non_negative) {
+  const std::size_t n = t.numel();
+  for (std::size_t i = 0; i < n; ++i) {
+    T v;
+    if (t.dtype == DType::kF32) {
+      float f;
+      std::memcpy(&f, t.data.data() + i * 4, 4);
+      v = static_cast<T>(f);
+    } else {
+      double d;
+      std::memcpy(&d, t.data.data() + i * 8, 8);
+      v = static_cast<T>(d);
+    }
+    DIFFUSER_CHECK(std::isfinite(v), "{}: tensor '{}' holds a non-finite value ({}) at element {}",
+                   where(ckpt.source), t.name, v, i);
+    DIFFUSER_CHECK(!non_negative || v >= 0,
+                   "{}: tensor '{}' holds a negative value ({}) at element {}", where(ckpt.source),
+                   t.name, v, i);
+  }
+}
+
 template <typename T>
 void check_matches(const Checkpoint& ckpt, const ParameterStore<T>& store,
                    const std::string& prefix) {
@@ -290,6 +325,7 @@ void check_matches(const Checkpoint& ckpt, const ParameterStore<T>& store,
     DIFFUSER_CHECK(t.dtype == DType::kF32 || t.dtype == DType::kF64,
                    "{}: tensor '{}' is {}, expected f32 or f64", where(ckpt.source), name,
                    to_string(t.dtype));
+    check_values<T>(ckpt, t, prefix == kMomentPrefix2);
   }
   for (const CheckpointTensor& t : ckpt.tensors()) {
     if (t.name.rfind(prefix, 0) != 0) continue;
@@ -297,10 +333,6 @@ void check_matches(const Checkpoint& ckpt, const ParameterStore<T>& store,
                    "{}: tensor '{}' has no counterpart in the model", where(ckpt.source), t.name);
   }
 }
-
-const char* kParamPrefix = "param/";
-const char* kMomentPrefix1 = "adam_m/";
-const char* kMomentPrefix2 = "adam_v/";
 
 }  // namespace
 

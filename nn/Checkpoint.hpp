@@ -100,8 +100,9 @@ template <typename T>
 void add_parameters(Checkpoint& ckpt, const ParameterStore<T>& store);
 
 /// Restores every parameter of `store` from "param/<name>". All-or-nothing: first checks that
-/// the checkpoint has each of the store's tensors with the same shape and no "param/" tensor the
-/// store lacks (errors name the tensor and both shapes), then copies.
+/// the checkpoint has each of the store's tensors with the same shape, finite values (after
+/// conversion to T) and no "param/" tensor the store lacks (errors name the tensor and both
+/// shapes, or the non-finite element), then copies.
 template <typename T>
 void restore_parameters(const Checkpoint& ckpt, ParameterStore<T>& store);
 
@@ -111,7 +112,7 @@ template <typename T>
 void add_optimizer_state(Checkpoint& ckpt, const ParameterStore<T>& store, const AdamW<T>& opt);
 
 /// Restores AdamW's moments and step count written by add_optimizer_state (checked as in
-/// restore_parameters, all-or-nothing).
+/// restore_parameters, all-or-nothing; second moments must also be >= 0).
 template <typename T>
 void restore_optimizer_state(const Checkpoint& ckpt, const ParameterStore<T>& store, AdamW<T>& opt);
 

@@ -150,7 +150,7 @@ TEST_CASE("malformed files: non-zero exit and one line on stderr", "[cli][graph]
        ":1: bad header"},
       {"size.mtx", h + "3 3\n", ":2: bad size line"},
       {"range.mtx", h + "3 3 1\n4 1\n", ":3: row index 4 out of range"},
-      {"fewer.mtx", h + "3 3 2\n1 1\n", "file ends after 1 of the 2 entries"},
+      {"fewer.mtx", h + "3 3 2\n1 1\n", "truncated file or wrong count"},
       {"more.mtx", h + "3 3 1\n1 1\n2 2\n", ":4: more entries than the 1 declared"},
       {"nonnum.mtx", h + "3 3 1\n1 x\n", ":3: non-numeric column index 'x'"},
       {"empty.txt", "", "empty file"},

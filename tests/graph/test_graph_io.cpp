@@ -115,7 +115,10 @@ TEST_CASE("Matrix Market reader: every malformed case names file and line", "[gr
                {":3:", "row index 0 out of range [1, 3]"});
   expect_error(dir, "col4.mtx", std::string(kHeader) + "3 3 2\n1 1\n2 4\n",
                {":4:", "column index 4 out of range [1, 3]"});
-  expect_error(dir, "fewer.mtx", std::string(kHeader) + "3 3 3\n1 1\n2 2\n",
+  expect_error(
+      dir, "fewer.mtx", std::string(kHeader) + "3 3 3\n1 1\n2 2\n",
+      {":2:", "declares 3 entries but only 8 bytes follow", "truncated file or wrong count"});
+  expect_error(dir, "fewer_long.mtx", std::string(kHeader) + "3 3 3\n1    1\n2    2\n",
                {":4:", "file ends after 2 of the 3 entries declared on line 2"});
   expect_error(dir, "more.mtx", std::string(kHeader) + "3 3 1\n1 1\n2 2\n",
                {":4:", "more entries than the 1 declared on line 2"});

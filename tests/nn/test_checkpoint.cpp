@@ -1,5 +1,6 @@
 // Why: a checkpoint must come back bit for bit, and every kind of damage (truncation, flipped
 // bits, wrong magic or version, a model that does not match) must be refused with a clear error.
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -236,4 +237,80 @@ TEST_CASE("a malformed header behind a valid checksum is refused", "[nn][checkpo
   write_file(dir.file("x.ckpt"), file);
   CHECK_THROWS_WITH(load_checkpoint(dir.file("x.ckpt")),
                     Catch::Contains("tensor 'a'") && Catch::Contains("inconsistent"));
+}
+
+TEST_CASE("non-finite or out-of-range values are refused at restore, all or nothing",
+          "[nn][checkpoint]") {
+  Model m;
+  m.train_a_bit(5);
+  const Checkpoint good = make_checkpoint(m);
+  // A copy of `good` with tensor `name` (f32) element 1 replaced by `value`; optionally stored
+  // as f64 (to hold a value no float can).
+  auto damaged = [&](const std::string& name, double value, bool as_f64) {
+    Checkpoint c;
+    c.meta = good.meta;
+    for (const auto& t : good.tensors()) {
+      if (t.dtype == DType::kU64) {
+        std::vector<std::uint64_t> v(t.numel());
+        good.read<std::uint64_t>(t.name, t.shape, v);
+        c.add<std::uint64_t>(t.name, t.shape, v);
+        continue;
+      }
+      std::vector<double> v(t.numel());
+      good.read<double>(t.name, t.shape, v);
+      if (t.name == name) v[1] = value;
+      if (t.name == name && as_f64) {
+        c.add<double>(t.name, t.shape, v);
+      } else {
+        c.add<float>(t.name, t.shape, std::vector<float>(v.begin(), v.end()));
+      }
+    }
+    return c;
+  };
+  Model other;
+  other.train_a_bit(6);
+  const std::vector<float> before(other.store.values().begin(), other.store.values().end());
+  const auto unchanged = [&] {
+    return std::vector<float>(other.store.values().begin(), other.store.values().end()) == before;
+  };
+  CHECK_THROWS_WITH(
+      restore_parameters(damaged("param/ln.weight", std::nan(""), false), other.store),
+      Catch::Contains("tensor 'param/ln.weight' holds a non-finite value (nan) at "
+                      "element 1"));
+  CHECK(unchanged());
+  // 1e300 is a finite double but Inf as a float: refused when restoring into a float model.
+  CHECK_THROWS_WITH(restore_parameters(damaged("param/lin.weight", 1e300, true), other.store),
+                    Catch::Contains("'param/lin.weight' holds a non-finite value (inf)"));
+  CHECK(unchanged());
+  CHECK_THROWS_WITH(
+      restore_optimizer_state(damaged("adam_m/lin.bias", -INFINITY, false), other.store, other.opt),
+      Catch::Contains("'adam_m/lin.bias' holds a non-finite value (-inf)"));
+  CHECK_THROWS_WITH(
+      restore_optimizer_state(damaged("adam_v/lin.bias", -0.5, false), other.store, other.opt),
+      Catch::Contains("'adam_v/lin.bias' holds a negative value (-0.5) at element 1"));
+  // The undamaged checkpoint restores.
+  CHECK_NOTHROW(restore_parameters(good, other.store));
+  CHECK_NOTHROW(restore_optimizer_state(good, other.store, other.opt));
+}
+
+TEST_CASE("a tensor table whose shape product overflows is refused", "[nn][checkpoint]") {
+  // [2^32, 2^32] has 2^64 elements: the product wraps to 0 in 64 bits, which must not pass
+  // as an empty tensor (it matches nbytes = 0).
+  const std::string header =
+      R"({"format":"diffuser-checkpoint","meta":{},"tensors":[{"name":"w","dtype":"f32",)"
+      R"("shape":[4294967296,4294967296],"offset":0,"nbytes":0}]})";
+  std::string file = "DIFFCKPT";
+  const std::uint32_t version = 1, reserved = 0;
+  const std::uint64_t h = header.size(), p = 0;
+  file.append(reinterpret_cast<const char*>(&version), 4);
+  file.append(reinterpret_cast<const char*>(&reserved), 4);
+  file.append(reinterpret_cast<const char*>(&h), 8);
+  file.append(reinterpret_cast<const char*>(&p), 8);
+  file += header;
+  const std::uint32_t crc = crc_of(file.substr(8));
+  file.append(reinterpret_cast<const char*>(&crc), 4);
+  TempDir dir;
+  write_file(dir.file("wrap.ckpt"), file);
+  CHECK_THROWS_WITH(load_checkpoint(dir.file("wrap.ckpt")),
+                    Catch::Contains("tensor 'w'") && Catch::Contains("tensor too large"));
 }
