@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/BenchUtil.hpp"
 #include "core/AtomicFile.hpp"
 #include "core/Error.hpp"
 #include "core/Npy.hpp"
@@ -42,42 +43,17 @@ using graph::Index;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
-}
-
-/// A "Vm...: N kB" field of /proc/self/status, in bytes (0 when unavailable).
-double proc_status_bytes(const char* field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field, 0) == 0) return std::stod(line.substr(std::strlen(field) + 1)) * 1024.0;
-  }
-  return 0.0;
-}
+using bench::Clock;
+using bench::cpu_model;
+using bench::median;
+using bench::proc_status_bytes;
+using bench::seconds_since;
 
 /// Resets the peak-RSS counter VmHWM to the current RSS (Linux >= 4.0); false when refused.
 bool reset_peak_rss() {
   std::ofstream f("/proc/self/clear_refs");
   f << "5";
   return static_cast<bool>(f);
-}
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  }
-  return "unknown";
 }
 
 /// The 1-, 5- and 15-minute load averages (/proc/loadavg), "" when unavailable: the machine is
@@ -271,10 +247,9 @@ int main(int argc, char** argv) {
                    {"threads", threads},
                    {"patterns", patterns},
                    {"scipy", scipy}};
-    j["machine"] = {{"cpu", cpu_model()},
-                    {"hardware_threads", std::thread::hardware_concurrency()},
-                    {"load_average_start", load_start},
-                    {"load_average_end", load_average()}};
+    j["machine"] = bench::machine_json();
+    j["machine"]["load_average_start"] = load_start;
+    j["machine"]["load_average_end"] = load_average();
     j["results"] = results;
     j["all_targets_met"] = all_met;
     const std::filesystem::path parent = std::filesystem::path(out).parent_path();
