@@ -21,6 +21,7 @@
 #include "graph/CsrGraph.hpp"
 #include "graph/GraphExport.hpp"
 #include "tests/Testing.hpp"
+#include "tests/cli/CliShell.hpp"
 
 using namespace diffuser;
 using diffuser::graph::CsrGraph;
@@ -30,31 +31,9 @@ using diffuser::testing::TempDir;
 
 namespace {
 
-struct RunResult {
-  int exit_code = -1;  ///< exit status, -1 when killed by a signal
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-/// Runs `diffuser <args>` through the shell, capturing stdout and stderr in files under dir.
-RunResult run_cli(const TempDir& dir, const std::string& args) {
-  const std::string out = dir.file("stdout.txt"), err = dir.file("stderr.txt");
-  const std::string cmd =
-      std::string("'") + DIFFUSER_CLI_BINARY + "' " + args + " >'" + out + "' 2>'" + err + "'";
-  const int status = std::system(cmd.c_str());
-  REQUIRE(status != -1);
-  RunResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
-}
+using diffuser::testing::run_cli;
+using diffuser::testing::RunResult;
+using diffuser::testing::slurp;
 
 /// A random pattern over n tokens: every row holds its self-loop and each other allowed key
 /// with probability 0.3 (allowed: j <= i when causal); row 3 holds only its self-loop; when not

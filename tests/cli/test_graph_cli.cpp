@@ -11,6 +11,7 @@
 #include "graph/PatternSpec.hpp"
 #include "graph/Patterns.hpp"
 #include "tests/Testing.hpp"
+#include "tests/cli/CliShell.hpp"
 #include "tests/graph/PatternReference.hpp"
 
 using namespace diffuser;
@@ -20,31 +21,9 @@ using diffuser::testing::write_file;
 
 namespace {
 
-struct RunResult {
-  int exit_code = -1;  ///< exit status, -1 when killed by a signal
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-/// Runs `diffuser <args>` through the shell, capturing stdout and stderr in files under dir.
-RunResult run_cli(const TempDir& dir, const std::string& args) {
-  const std::string out = dir.file("stdout.txt"), err = dir.file("stderr.txt");
-  const std::string cmd =
-      std::string("'") + DIFFUSER_CLI_BINARY + "' " + args + " >'" + out + "' 2>'" + err + "'";
-  const int status = std::system(cmd.c_str());
-  RunResult r;
-  REQUIRE(status != -1);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
-}
+using diffuser::testing::run_cli;
+using diffuser::testing::RunResult;
+using diffuser::testing::slurp;
 
 /// Checks the built file against the dense brute force of the documented definition, row by
 /// row (count and membership), and the row counts against their closed form.

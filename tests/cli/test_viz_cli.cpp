@@ -19,6 +19,7 @@
 #include "graph/PatternSpec.hpp"
 #include "graph/Patterns.hpp"
 #include "tests/Testing.hpp"
+#include "tests/cli/CliShell.hpp"
 #include "viz/DegreeProfile.hpp"
 #include "viz/DensityMap.hpp"
 #include "viz/PatternEigenvalues.hpp"
@@ -35,30 +36,9 @@ using Dense = std::vector<std::vector<double>>;
 
 namespace {
 
-struct RunResult {
-  int exit_code = -1;  ///< exit status, -1 when killed by a signal
-  std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-RunResult run_cli(const TempDir& dir, const std::string& args) {
-  const std::string out = dir.file("stdout.txt"), err = dir.file("stderr.txt");
-  const std::string cmd =
-      std::string("'") + DIFFUSER_CLI_BINARY + "' " + args + " >'" + out + "' 2>'" + err + "'";
-  const int status = std::system(cmd.c_str());
-  REQUIRE(status != -1);
-  RunResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
-}
+using diffuser::testing::run_cli;
+using diffuser::testing::RunResult;
+using diffuser::testing::slurp;
 
 /// A failing command: exit 1 or 2 (never a signal), exactly one stderr line holding `needle`.
 void expect_error(const TempDir& dir, const std::string& args, const std::string& needle) {
