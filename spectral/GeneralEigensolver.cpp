@@ -82,7 +82,8 @@ std::vector<EigenResult> dense_general(const LinearOperator& op, const LinearOpe
                                        const WielandtDeflation* d, int count,
                                        const SolverOptions& opts) {
   const graph::Index n = solved.size();
-  const Eigen::MatrixXd a = solved.to_dense();
+  // Peak: the copy plus the real Schur form's T and U and the solver's own matrix.
+  const Eigen::MatrixXd a = solved.to_dense(5);
   Eigen::EigenSolver<Eigen::MatrixXd> es(a, false);
   DIFFUSER_CHECK(es.info() == Eigen::Success, "dense eigen-solver failed on {} (n = {})",
                  solved.name(), n);

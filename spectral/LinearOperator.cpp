@@ -2,12 +2,21 @@
 // residual that every eigen-result reports.
 #include "spectral/LinearOperator.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdint>
+
 #include "core/Error.hpp"
+#include "core/MemoryBudget.hpp"
 
 namespace diffuser::spectral {
 
-Eigen::MatrixXd LinearOperator::to_dense() const {
+Eigen::MatrixXd LinearOperator::to_dense(int working_copies) const {
   const graph::Index n = size();
+  const auto nn = static_cast<std::uint64_t>(n) * static_cast<std::uint64_t>(n);
+  check_memory_budget(static_cast<std::uint64_t>(std::max(working_copies, 1)) * nn * sizeof(double),
+                      fmt::format("the dense eigen-solver on {} (n = {})", name(), n));
   Eigen::MatrixXd a(n, n);
   Eigen::VectorXd e = Eigen::VectorXd::Zero(n);
   for (graph::Index j = 0; j < n; ++j) {

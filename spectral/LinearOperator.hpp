@@ -36,7 +36,10 @@ class LinearOperator {
   virtual std::string name() const = 0;
 
   /// Dense copy (n x n, column j = A e_j), for the dense path and tests. O(n * cost(apply)).
-  Eigen::MatrixXd to_dense() const;
+  /// Before allocating, refuses (diffuser::Error naming the operator, n and the GiB needed)
+  /// when `working_copies` dense n x n float64 matrices (the copy plus the caller's solver
+  /// workspace) would exceed this machine's physical memory (core/MemoryBudget.hpp).
+  Eigen::MatrixXd to_dense(int working_copies = 1) const;
 };
 
 /// ||A x - lambda x||_2 / ||x||_2 for a real eigenpair candidate (x of size n, nonzero).

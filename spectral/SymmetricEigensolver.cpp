@@ -44,7 +44,8 @@ double acceptance(double tol, double bound, double theta) {
 std::vector<EigenResult> dense_extremes(const LinearOperator& op, Which which, int count,
                                         const Deflation& defl, const SolverOptions& opts) {
   const graph::Index n = op.size();
-  Eigen::MatrixXd a = op.to_dense();
+  // Peak: the copy, its symmetrised temporary, the solver's n x n workspace, the LU.
+  Eigen::MatrixXd a = op.to_dense(4);
   a = 0.5 * (a + a.transpose()).eval();  // exact symmetry for the dense solver
   const Eigen::MatrixXd& v = defl.basis;
   if (v.cols() > 0) {

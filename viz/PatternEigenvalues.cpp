@@ -1,11 +1,15 @@
 // Why: see PatternEigenvalues.hpp.
 #include "viz/PatternEigenvalues.hpp"
 
+#include <fmt/format.h>
 #include <Eigen/Dense>
+
 #include <algorithm>
+#include <cstdint>
 #include <functional>
 
 #include "core/Error.hpp"
+#include "core/MemoryBudget.hpp"
 #include "spectral/NormalizedAdjacency.hpp"
 #include "spectral/SymmetricEigensolver.hpp"
 
@@ -21,6 +25,10 @@ PatternEigenvalues pattern_eigenvalues(const graph::CsrGraph& g, Index dense_max
   PatternEigenvalues out;
   out.n = g.n();
   if (g.n() <= dense_max) {
+    // Peak: the dense copy and the solver's n x n workspace.
+    check_memory_budget(
+        2 * sizeof(double) * static_cast<std::uint64_t>(g.n()) * static_cast<std::uint64_t>(g.n()),
+        fmt::format("the dense eigenvalues of n = {} (lower --dense-max)", g.n()));
     const Eigen::MatrixXd dense(m.to_sparse());
     const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(dense, Eigen::EigenvaluesOnly);
     DIFFUSER_CHECK(solver.info() == Eigen::Success,

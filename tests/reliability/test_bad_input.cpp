@@ -138,6 +138,12 @@ TEST_CASE("graph files: malformed, truncated, non-finite, oversized", "[reliabil
   f("trunc.mtx", mm + "3 3 4\n1 1\n2 2\n3 3      \n");
   f("range.mtx", mm + "3 3 1\n9 1\n");
   f("nan.mtx", "%%MatrixMarket matrix coordinate real general\n3 3 1\n1 1 nan\n");
+  {
+    // Self-loops only, n = 200000: a dense eigen-solve would need ~1.2 TB.
+    std::string big = mm + "200000 200000 200000\n";
+    for (int i = 1; i <= 200000; ++i) big += std::to_string(i) + " " + std::to_string(i) + "\n";
+    f("big.mtx", big);
+  }
   f("huge_n.mtx", mm + "2000000000 2000000000 0\n");
   f("huge_count.mtx", mm + "3 3 2000000000\n1 1\n");
   f("nonnum.txt", "0 1\na 2\n");
@@ -178,6 +184,9 @@ TEST_CASE("graph files: malformed, truncated, non-finite, oversized", "[reliabil
            {"graph", "stats", "trunc.mtx"},
            "trunc.mtx:5: file ends after 3 of the 4 entries declared on line 2"},
           {"truncated .mtx", {"spectral", "trunc.mtx"}, "file ends after 3 of the 4"},
+          {"impossible size: dense eigen-solve beyond memory",
+           {"spectral", "big.mtx", "--method", "dense"},
+           "the dense eigen-solver on normalized_adjacency (n = 200000) needs"},
           {".mtx index out of range",
            {"graph", "stats", "range.mtx"},
            "range.mtx:3: row index 9 out of range [1, 3]"},
