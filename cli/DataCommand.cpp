@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/Commands.hpp"
+#include "cli/Validators.hpp"
 #include "core/Error.hpp"
 #include "experiments/ByteLmDataset.hpp"
 #include "experiments/Cifar10.hpp"
@@ -24,16 +25,6 @@ namespace diffuser::cli {
 namespace {
 
 using experiments::SequenceDataset;
-
-// CLI11 parses "-5" into an unsigned option by wrapping around; reject a sign up front.
-CLI::Validator non_negative() {
-  return CLI::Validator(
-      [](std::string& value) {
-        return value.find('-') == std::string::npos ? std::string()
-                                                    : "must be a non-negative integer";
-      },
-      "", "non-negative");
-}
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

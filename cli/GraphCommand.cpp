@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/Commands.hpp"
+#include "cli/Validators.hpp"
 #include "core/Error.hpp"
 #include "graph/BoostInterop.hpp"
 #include "graph/GraphExport.hpp"
@@ -196,7 +197,8 @@ void register_graph_commands(CLI::App& app, Action& action) {
                                       "Build on blocks of B tokens, then expand (BigBird style)");
   b->o_crop = build->add_option("--crop-from", b->crop_from,
                                 "Build at this length, then crop to --n (diffuser-cropped)");
-  b->o_seed = build->add_option("--seed", b->seed, "Seed of every random component (default 0)");
+  b->o_seed = build->add_option("--seed", b->seed, "Seed of every random component (default 0)")
+                  ->check(non_negative());
   b->o_preset = build->add_option("--preset", b->preset,
                                   "Named pattern: diffuser, diffuser-cropped, bigbird, "
                                   "longformer, full (other options override it)");
@@ -230,7 +232,9 @@ void register_graph_commands(CLI::App& app, Action& action) {
       ->capture_default_str();
   stats->add_option("--max-hops", s->hops.max_hops, "Receptive fields for k = 1..K")
       ->capture_default_str();
-  stats->add_option("--seed", s->hops.seed, "Seed of the source sample")->capture_default_str();
+  stats->add_option("--seed", s->hops.seed, "Seed of the source sample")
+      ->capture_default_str()
+      ->check(non_negative());
   stats->callback([&action, s] { action = [s] { run_stats(*s); }; });
 
   auto e = std::make_shared<ExportArgs>();

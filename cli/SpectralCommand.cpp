@@ -18,6 +18,7 @@
 
 #include "cli/Commands.hpp"
 #include "cli/SpectralApprox.hpp"
+#include "cli/Validators.hpp"
 #include "core/AtomicFile.hpp"
 #include "core/Error.hpp"
 #include "core/Threads.hpp"
@@ -91,6 +92,7 @@ void add_solver_options(CLI::App* cmd, SolverArgs& s) {
   cmd->add_flag("--no-shift-invert", s.no_shift_invert,
                 "Never fall back to shift-invert (sparse Cholesky) for small gaps");
   cmd->add_option("--solver-seed", s.solver_seed, "Seed of the Krylov starting vectors")
+      ->check(non_negative())
       ->capture_default_str();
   cmd->add_option("--mixing-tol", s.mixing_tol,
                   "Tolerance for mixing_hops: sqrt(d_max/d_min) mu*^K <= tol")
@@ -449,6 +451,7 @@ void register_approx_command(CLI::App* cmd, Action& action) {
   approx->add_option("--random", x->random, "Random keys per query of the named patterns")
       ->capture_default_str();
   approx->add_option("--seed", x->seed, "Pattern seed (when a spec names none)")
+      ->check(non_negative())
       ->capture_default_str();
   approx->add_option("--heads", c.heads, "Attention heads H")->capture_default_str();
   approx->add_option("--head-dim", c.head_dim, "Head dimension D of random inputs")
@@ -460,7 +463,8 @@ void register_approx_command(CLI::App* cmd, Action& action) {
       ->add_option("--input-seed", c.input_seed,
                    "Seed of the random inputs (Q, K ~ N(0, qk-std^2), V ~ N(0, 1)) and of the "
                    "operator row sample")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(non_negative());
   approx->add_option("--qk-std", c.qk_std, "Standard deviation of random Q and K entries")
       ->capture_default_str();
   approx
@@ -530,6 +534,7 @@ void register_spectral_commands(CLI::App& app, Action& action) {
   sweep->add_option("--random", w->random, "Random keys per query of the named patterns")
       ->capture_default_str();
   sweep->add_option("--seed", w->seed, "Pattern seed (when a spec names none)")
+      ->check(non_negative())
       ->capture_default_str();
   sweep->add_option("--out", w->out,
                     "CSV file (written atomically after every graph); stdout "

@@ -17,6 +17,7 @@
 
 #include "attention/Diffusion.hpp"
 #include "cli/Commands.hpp"
+#include "cli/Validators.hpp"
 #include "core/AtomicFile.hpp"
 #include "core/Error.hpp"
 #include "core/Npy.hpp"
@@ -128,7 +129,8 @@ void add_pattern_source(CLI::App* cmd, PatternSource& s) {
   s.o_preset = cmd->add_option("--preset", s.preset,
                                "Named pattern: diffuser, diffuser-cropped, bigbird, longformer, "
                                "full");
-  s.o_seed = cmd->add_option("--seed", s.seed, "Seed of the pattern's random components");
+  s.o_seed = cmd->add_option("--seed", s.seed, "Seed of the pattern's random components")
+                 ->check(non_negative());
 }
 
 // ---------------------------------------------------------------------- diffusion ---
@@ -596,7 +598,8 @@ void register_viz_commands(CLI::App& app, Action& action) {
   rec->add_option("--dim", r->dim, "Head dimension of the random queries and keys")
       ->capture_default_str();
   rec->add_option("--weight-seed", r->weight_seed, "Seed of the random queries and keys")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(non_negative());
   add_diffusion(rec, r->diffusion);
   rec->add_option("--threads", r->threads, "OpenMP threads (default: all)")
       ->check(CLI::NonNegativeNumber);
