@@ -3,10 +3,15 @@
 // must end up too long, which does not change the distribution of the accepted trees.
 #include "experiments/ListOpsGenerator.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 
 #include "core/Error.hpp"
+#include "core/MemoryBudget.hpp"
 #include "experiments/ListOps.hpp"
 
 namespace diffuser::experiments {
@@ -147,6 +152,13 @@ bool ListOpsGenerator::draw(std::vector<std::int32_t>& tokens) {
 SequenceDataset ListOpsGenerator::generate(std::size_t count) {
   DIFFUSER_CHECK(count <= kMaxListOpsExamples, "ListOps: {} examples requested; at most {}", count,
                  kMaxListOpsExamples);
+  // Every kept tree has more than min_length tokens (int32), plus an offset, a label and a
+  // 16-byte distinctness key: refuse a request that cannot fit before drawing for hours.
+  check_memory_budget(
+      static_cast<std::uint64_t>(count) *
+          (4 * static_cast<std::uint64_t>(std::max<std::int64_t>(options_.min_length + 1, 1)) + 8 +
+           4 + 16),
+      fmt::format("ListOps: {} examples of more than {} tokens", count, options_.min_length));
   SequenceDataset data("listops", kListOpsVocabSize, kListOpsNumClasses, kListOpsPad);
   const std::size_t reserved = std::min<std::size_t>(count, 1 << 20);
   data.reserve(reserved, reserved * static_cast<std::size_t>(

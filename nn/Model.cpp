@@ -142,7 +142,8 @@ struct Model<T>::Impl {
   EncoderScratch<T> enc_scratch;
   std::vector<T> dhidden, dx0, dpooled, dfeatures, head_scratch, demb;
 
-  explicit Impl(const ModelConfig& c) : config(c), plans(make_cache(c)) {
+  Impl(const ModelConfig& c, typename ParameterStore<T>::Storage storage)
+      : config(c), store(storage), plans(make_cache(c)) {
     if (config.kind == ModelKind::kCausalLm) config.num_classes = config.vocab;
     embed = Embedding(store, "embed", config.vocab, config.max_len, config.dim);
     if (config.norm == NormPlacement::kPost) {
@@ -161,7 +162,13 @@ struct Model<T>::Impl {
 template <typename T>
 Model<T>::Model(const ModelConfig& config) {
   validate_model_config(config);
-  impl_ = std::make_unique<Impl>(config);
+  impl_ = std::make_unique<Impl>(config, ParameterStore<T>::Storage::kAllocate);
+}
+
+template <typename T>
+std::size_t Model<T>::parameter_count(const ModelConfig& config) {
+  validate_model_config(config);
+  return Impl(config, ParameterStore<T>::Storage::kLayoutOnly).store.size();
 }
 
 template <typename T>

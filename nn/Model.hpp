@@ -34,6 +34,10 @@ class Model {
   Model(Model&&) noexcept;
   Model& operator=(Model&&) noexcept;
 
+  /// Number of parameter scalars Model(config) registers, computed without allocating them
+  /// (a layout-only ParameterStore). Throws diffuser::Error for an invalid config.
+  static std::size_t parameter_count(const ModelConfig& config);
+
   /// Initialises the parameters from `seed` (N(0, 0.02^2) weights, zero biases, unit LN gains).
   void init(std::uint64_t seed);
 

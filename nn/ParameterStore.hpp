@@ -13,7 +13,10 @@
 #include <string_view>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "core/Error.hpp"
+#include "core/MemoryBudget.hpp"
 
 namespace diffuser::nn {
 
@@ -53,6 +56,13 @@ class ParameterStore {
  public:
   using Scalar = T;
 
+  /// kAllocate: a usable store. kLayoutOnly: records names, shapes and offsets without
+  /// allocating a byte of values or gradients (sizing a model before building it, e.g. to refuse
+  /// one that cannot fit in memory); its value/grad accessors throw diffuser::Error.
+  enum class Storage { kAllocate, kLayoutOnly };
+
+  explicit ParameterStore(Storage storage = Storage::kAllocate) : storage_(storage) {}
+
   /// Registers a tensor `name` (non-empty, unique) of the given shape (every dim >= 1) and kind.
   ParamRef add(const std::string& name, std::vector<std::int64_t> shape, ParamKind kind) {
     DIFFUSER_CHECK(!name.empty(), "parameter name is empty");
@@ -65,16 +75,22 @@ class ParameterStore {
                      "parameter '{}' is too large", name);
       size *= static_cast<std::size_t>(d);
     }
-    TensorInfo info{name, std::move(shape), values_.size(), size, kind};
+    TensorInfo info{name, std::move(shape), total_, size, kind};
     const ParamRef ref{tensors_.size(), info.offset, info.size};
     tensors_.push_back(std::move(info));
-    values_.resize(values_.size() + size, T(0));
-    grads_.resize(grads_.size() + size, T(0));
+    total_ += size;
+    if (storage_ == Storage::kAllocate) {
+      check_memory_budget(
+          2 * sizeof(T) * static_cast<std::uint64_t>(total_),
+          fmt::format("the model's parameters and gradients ({} scalars with '{}')", total_, name));
+      values_.resize(total_, T(0));
+      grads_.resize(total_, T(0));
+    }
     return ref;
   }
 
-  /// Total number of scalars (values().size() == grads().size()).
-  std::size_t size() const { return values_.size(); }
+  /// Total number of scalars (values().size() == grads().size() for an allocated store).
+  std::size_t size() const { return total_; }
 
   /// The table of named views, in registration (= memory) order.
   const std::vector<TensorInfo>& tensors() const { return tensors_; }
@@ -148,10 +164,14 @@ class ParameterStore {
 
  private:
   std::size_t check(const ParamRef& r) const {
+    DIFFUSER_CHECK(storage_ == Storage::kAllocate,
+                   "parameter store: a layout-only store holds no values or gradients");
     tensor(r);
     return r.offset;
   }
 
+  Storage storage_ = Storage::kAllocate;
+  std::size_t total_ = 0;
   std::vector<TensorInfo> tensors_;
   std::vector<T> values_;
   std::vector<T> grads_;

@@ -559,3 +559,27 @@ TEST_CASE("model: a non-finite activation is reported with the layer that met it
                       Catch::Contains("layers.1.attn: ") && Catch::Contains("v"));
   }
 }
+
+TEST_CASE("model: parameter_count matches the built model without allocating", "[nn][model]") {
+  for (const auto kind : {ModelKind::kClassifier, ModelKind::kDualEncoder, ModelKind::kCausalLm}) {
+    for (const auto norm : {NormPlacement::kPre, NormPlacement::kPost}) {
+      ModelConfig c = tiny_config(kind, AttentionVariant::kDiffuser, norm);
+      c.head_hidden = kind == ModelKind::kClassifier ? 5 : 0;
+      CHECK(Model<float>::parameter_count(c) == Model<float>(c).params().size());
+      CHECK(Model<double>::parameter_count(c) == Model<double>(c).params().size());
+    }
+  }
+  // Sizing a model of ~10^12 parameters costs nothing; building it would be refused.
+  ModelConfig big =
+      tiny_config(ModelKind::kClassifier, AttentionVariant::kFull, NormPlacement::kPre);
+  big.vocab = 8'000'000;  // the embedding, registered first, alone needs ~4 TB
+  big.dim = 65536;
+  big.heads = 1;
+  big.mlp_dim = 262144;
+  big.layers = 16;
+  CHECK(Model<float>::parameter_count(big) > (std::size_t{1} << 39));
+  CHECK_THROWS_WITH(Model<float>(big), Catch::Contains("GiB of memory, more than this machine's"));
+  ModelConfig bad = big;
+  bad.heads = 3;
+  CHECK_THROWS_WITH(Model<float>::parameter_count(bad), Catch::Contains("multiple of heads"));
+}

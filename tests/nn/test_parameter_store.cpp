@@ -58,3 +58,20 @@ TEST_CASE("parameter store: same layout across scalar types, value copy", "[nn]"
   CHECK_FALSE(wrong.same_layout(f));
   CHECK_THROWS_AS(wrong.copy_values_from(f), Error);
 }
+
+TEST_CASE("parameter store: a layout-only store sizes without allocating", "[nn]") {
+  ParameterStore<float> full;
+  const Linear lf(full, "lin", 4, 3);
+  ParameterStore<float> layout(ParameterStore<float>::Storage::kLayoutOnly);
+  const Linear ll(layout, "lin", 4, 3);
+  CHECK(layout.size() == full.size());
+  CHECK(layout.same_layout(full));
+  CHECK(layout.values().empty());
+  CHECK(layout.grads().empty());
+  CHECK_THROWS_WITH(layout.value(layout.ref("lin.weight")),
+                    Catch::Contains("layout-only store holds no values"));
+  // A layout far beyond any machine's memory is fine to describe: nothing is allocated.
+  ParameterStore<float> huge(ParameterStore<float>::Storage::kLayoutOnly);
+  huge.add("w", {std::int64_t{1} << 20, std::int64_t{1} << 19}, ParamKind::kWeight);
+  CHECK(huge.size() == (std::size_t{1} << 39));
+}

@@ -354,6 +354,11 @@ TEST_CASE("configs: malformed, unknown and ill-typed keys, NaN, too deep", "[rel
           {"ill-typed --set",
            {"train", "--config", "tiny.json", "--set", "train.steps=-3", "--out", "run"},
            "'train.steps' = -3 outside"},
+          {"impossible size: a model beyond memory",
+           {"train", "--config", "tiny.json", "--set", "model.dim=32768", "--set", "model.heads=1",
+            "--set", "model.mlp_dim=262144", "--set", "model.layers=64", "--out", "run"},
+           "parameters (values, gradients, two AdamW moments and the checkpoint buffers, ~64 bytes "
+           "each) needs"},
       });
 }
 
@@ -385,6 +390,9 @@ TEST_CASE("datasets: malformed TSV and IDX files", "[reliability][cli]") {
                       {"missing file",
                        {"data", "stats", "listops", "missing.tsv"},
                        "cannot open 'missing.tsv'"},
+                      {"impossible size: a dataset beyond memory",
+                       {"data", "listops", "--out", "lo", "--train", "2000000000"},
+                       "ListOps: 2000000000 examples of more than 500 tokens needs"},
                       {"TSV: wrong header",
                        {"data", "stats", "listops", "header.tsv"},
                        "header.tsv:1: expected the header 'Source<TAB>Target'"},
