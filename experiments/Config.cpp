@@ -207,8 +207,8 @@ Config::Config() : values_(json::object()) {
 void Config::set_checked(const ConfigKey& def, const json& v, const std::string& origin) {
   json stored;
   auto bad_type = [&]() {
-    fail("{}: config key '{}' must be a {} (got {})", origin, def.key, type_name(def.type),
-         v.dump());
+    fail("{}: config key '{}' must be {} {} (got {})", origin, def.key,
+         def.type == KeyType::kInt ? "an" : "a", type_name(def.type), v.dump());
   };
   auto check_range = [&](double x) {
     DIFFUSER_CHECK(std::isfinite(x), "{}: config key '{}' is not finite", origin, def.key);

@@ -45,8 +45,8 @@ TEST_CASE("config errors name the key and the problem", "[cpu][config]") {
     }
   };
   expect(R"({"model": {"dimm": 3}})", {}, "unknown config key 'model.dimm'");
-  expect(R"({"model": {"dim": "big"}})", {}, "'model.dim' must be a integer");
-  expect(R"({"model": {"dim": 1.5}})", {}, "'model.dim' must be a integer");
+  expect(R"({"model": {"dim": "big"}})", {}, "'model.dim' must be an integer");
+  expect(R"({"model": {"dim": 1.5}})", {}, "'model.dim' must be an integer");
   expect(R"({"model": {"dropout": 2.0}})", {}, "'model.dropout' = 2 outside");
   expect(R"({"attention": {"variant": "dense"}})", {}, "is not one of: diffuser, sparse, full");
   expect(R"({"attention": {"theta": [1, "x"]}})", {},
