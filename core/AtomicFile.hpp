@@ -12,7 +12,8 @@ namespace diffuser {
 /// Writes `path` atomically: `writer` fills a binary stream on "<path>.tmp.<pid>", which is
 /// fsync'ed and renamed to `path`. On any failure (writer throws, disk full, unwritable
 /// directory) the temporary file is removed, `path` is untouched, and diffuser::Error names
-/// the path and the reason.
+/// the path and the reason. After a successful write, temporaries "<path>.tmp.<pid>" left by
+/// writers that were killed (their process no longer exists) are removed.
 void write_atomic(const std::string& path, const std::function<void(std::ostream&)>& writer);
 
 /// Convenience: atomically writes a string as the whole file content.
