@@ -3,6 +3,7 @@
 
 #include <malloc.h>
 #include <unistd.h>
+#include <cstdio>
 
 #include <algorithm>
 #include <cstring>
@@ -64,6 +65,17 @@ PeakMeter::PeakMeter() {
 double PeakMeter::peak_mb() const {
   if (!supported_) return -1.0;
   return (proc_status_bytes("VmHWM:") - baseline_) / kMiB;
+}
+
+bool help_requested(int argc, char** argv, const char* usage) {
+  for (int a = 1; a < argc; ++a) {
+    const std::string arg = argv[a];
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(usage, stdout);
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace diffuser::bench

@@ -32,6 +32,10 @@ std::string cpu_model();
 /// {"cpu", "hardware_threads", "memory_gb" (physical memory)} of this machine.
 nlohmann::json machine_json();
 
+/// True (after printing `usage` to stdout) when an argument is --help or -h: the program then
+/// exits 0 without measuring anything.
+bool help_requested(int argc, char** argv, const char* usage);
+
 /// Peak resident memory of a section: the constructor trims the heap, resets the kernel's
 /// high-water mark (/proc/self/clear_refs, "5") and remembers the resident set; peak_mb() is the
 /// high-water mark since then minus that baseline, or -1 where the reset is not supported.

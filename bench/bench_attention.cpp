@@ -155,7 +155,17 @@ std::string on_off_auto(const std::string& option, const std::string& value) {
 
 }  // namespace
 
+constexpr const char* kUsage =
+    "bench_attention: sparse attention with diffusion on the CPU (optimised kernels) against the\n"
+    "dense reference, forward + backward, medians over repeats (docs/benchmarks.md).\n"
+    "Options (value, default):\n"
+    "  --n N (4096)  --heads H (4)  --head-dim D (64)  --repeats R (5)\n"
+    "  --alpha A (0.1)  --hops K (5)  --window W (64)  --global G (64)  --random R (64)\n"
+    "  --seed S (0)  --dense auto|on|off (auto)  --dense-diffusion auto|on|off (auto)\n"
+    "  --dense-limit-mb MB (0: the default limit)  --json PATH (none)\n";
+
 int main(int argc, char** argv) {
+  if (diffuser::bench::help_requested(argc, argv, kUsage)) return 0;
   try {
     Index n = 4096;
     int heads = 4, head_dim = 64, repeats = 5, hops = 5;

@@ -35,7 +35,15 @@ using bench::seconds_since;
 
 }  // namespace
 
+constexpr const char* kUsage =
+    "bench_patterns: building an attention pattern (CSR) at large n, medians over repeats\n"
+    "(docs/benchmarks.md).\n"
+    "Options (value, default):\n"
+    "  --n N (1000000)  --spec SPEC (window=64,global=64,random=64,seed=0)  --repeats R (3)\n"
+    "  --out PATH (bench-out/bench_patterns.json)\n";
+
 int main(int argc, char** argv) {
+  if (diffuser::bench::help_requested(argc, argv, kUsage)) return 0;
   try {
     Index n = 1000000;
     std::string spec_text = "window=64,global=64,random=64,seed=0";

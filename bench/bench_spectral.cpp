@@ -95,7 +95,18 @@ void write_csr(const spectral::NormalizedAdjacency& m, const std::string& dir,
 
 }  // namespace
 
+constexpr const char* kUsage =
+    "bench_spectral: spectral gap of large patterns against SciPy's eigsh on the same matrix\n"
+    "(docs/benchmarks.md).\n"
+    "Options (value, default):\n"
+    "  --n N (100000)  --pattern SPEC (repeatable; preset=diffuser and\n"
+    "  window=64,global=64,random=64)  --tol T (1e-8)  --repeats R (3)\n"
+    "  --scipy-repeats R (--repeats)  --out PATH (bench-out/bench_spectral.json)\n"
+    "  --python PY (/usr/bin/python3)  --script PATH (scripts/bench_spectral_scipy.py)\n"
+    "  --workdir DIR (bench-out/spectral_matrices)  --no-scipy\n";
+
 int main(int argc, char** argv) {
+  if (bench::help_requested(argc, argv, kUsage)) return 0;
   try {
     Index n = 100000;
     std::vector<std::string> patterns;
