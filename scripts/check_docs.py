@@ -120,6 +120,13 @@ VENV_CREATE = re.compile(r"-m venv build/torchenv\b")
 WRAPPERS = {"sudo", "nice", "env", "time", "/usr/bin/time", "timeout"}
 
 
+# Command kinds that are reported and counted but never run: kind -> (status text, summary key).
+SKIPPED_KINDS = {
+    "gpu": ("needs GPU", "GPU"),
+    "self": ("self", "self"),
+    "provided": ("provided", "provided"),
+}
+
 def die(message):
     print(f"check_docs: {message}", file=sys.stderr)
     sys.exit(2)
@@ -642,17 +649,10 @@ def main():
                            "example of the same command in this document")
                     count("failed", command)
                     continue
-                if command.kind == "gpu":
-                    report(command, "skipped: needs GPU", detail=command.reason)
-                    count("skipped (GPU)")
-                    continue
-                if command.kind == "self":
-                    report(command, "skipped: self", detail=command.reason)
-                    count("skipped (self)")
-                    continue
-                if command.kind == "provided":
-                    report(command, "skipped: provided", detail=command.reason)
-                    count("skipped (provided)")
+                skip = SKIPPED_KINDS.get(command.kind)
+                if skip is not None:
+                    report(command, f"skipped: {skip[0]}", detail=command.reason)
+                    count(f"skipped ({skip[1]})")
                     continue
                 if command.kind == "build":
                     problems = check_build_step(command, scratch, presets, targets,
