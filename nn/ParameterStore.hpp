@@ -75,17 +75,19 @@ class ParameterStore {
                      "parameter '{}' is too large", name);
       size *= static_cast<std::size_t>(d);
     }
+    const std::size_t total = total_ + size;
+    tensors_.reserve(tensors_.size() + 1);
+    if (storage_ == Storage::kAllocate) {  // refuse before changing anything
+      check_memory_budget(
+          2 * sizeof(T) * static_cast<std::uint64_t>(total),
+          fmt::format("the model's parameters and gradients ({} scalars with '{}')", total, name));
+      values_.resize(total, T(0));
+      grads_.resize(total, T(0));
+    }
     TensorInfo info{name, std::move(shape), total_, size, kind};
     const ParamRef ref{tensors_.size(), info.offset, info.size};
     tensors_.push_back(std::move(info));
-    total_ += size;
-    if (storage_ == Storage::kAllocate) {
-      check_memory_budget(
-          2 * sizeof(T) * static_cast<std::uint64_t>(total_),
-          fmt::format("the model's parameters and gradients ({} scalars with '{}')", total_, name));
-      values_.resize(total_, T(0));
-      grads_.resize(total_, T(0));
-    }
+    total_ = total;
     return ref;
   }
 

@@ -75,3 +75,18 @@ TEST_CASE("parameter store: a layout-only store sizes without allocating", "[nn]
   huge.add("w", {std::int64_t{1} << 20, std::int64_t{1} << 19}, ParamKind::kWeight);
   CHECK(huge.size() == (std::size_t{1} << 39));
 }
+
+TEST_CASE("parameter store: a tensor refused for memory leaves the store unchanged", "[nn]") {
+  ParameterStore<float> s;
+  s.add("small", {2, 3}, ParamKind::kWeight);
+  CHECK_THROWS_WITH(
+      s.add("huge", {std::int64_t{1} << 20, std::int64_t{1} << 19}, ParamKind::kWeight),
+      Catch::Contains("GiB of memory, more than this machine's"));
+  CHECK(s.size() == 6);
+  CHECK(s.tensors().size() == 1);
+  CHECK(s.values().size() == 6);
+  CHECK_FALSE(s.find("huge").has_value());
+  const ParamRef next = s.add("next", {4}, ParamKind::kBias);
+  CHECK(next.offset == 6);
+  CHECK(s.size() == 10);
+}
