@@ -60,6 +60,23 @@ def need_folder(path, marker):
         sys.exit(f"{path}: no {marker} (is this a folder written by `diffuser viz`?)")
 
 
+def parse_viz_folders(doc, command, marker, argv, add_options=None):
+    """Parses `FOLDER... --out PNG [--dpi] [--palette]` for a plot of the folders that
+    `diffuser viz COMMAND` wrote (each must hold `marker`); `add_options(parser)` adds a
+    script's own options. Returns the parsed arguments."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("folders", nargs="+", help=f"folders written by `diffuser viz {command}`")
+    if add_options is not None:
+        add_options(parser)
+    add_output_options(parser)
+    args = parser.parse_args(argv)
+    for folder in args.folders:
+        need_folder(folder, marker)
+    return args
+
+
 def add_output_options(parser, dpi=100):
     """The options every plot script shares: --out, --dpi, --palette."""
     parser.add_argument("--out", required=True, help="output image (.png)")

@@ -9,23 +9,16 @@ edges), the degree profile below.
     diffuser viz pattern --n 16384 --preset diffuser --out runs/viz/diffuser
     /usr/bin/python3 scripts/plot_pattern.py runs/viz/diffuser --out runs/viz/pattern.png
 """
-import argparse
 import os
 import textwrap
 
 from plot_common import (
-    add_output_options, label_of, load_npy, need_folder, read_csv, read_json, require_matplotlib,
-    save,
+    label_of, load_npy, parse_viz_folders, read_csv, read_json, require_matplotlib, save,
 )
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("folders", nargs="+", help="folders written by `diffuser viz pattern`")
-    add_output_options(parser)
-    args = parser.parse_args(argv)
-    for folder in args.folders:
-        need_folder(folder, "pattern.json")
+    args = parse_viz_folders(__doc__, "pattern", "pattern.json", argv)
     plt, np = require_matplotlib()
     from matplotlib.colors import LogNorm
 

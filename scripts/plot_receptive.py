@@ -9,12 +9,11 @@ scale), below the same rows as lines, with the diffused row in black.
     diffuser viz receptive --n 4096 --preset diffuser --query 2048 --out runs/viz/rf
     /usr/bin/python3 scripts/plot_receptive.py runs/viz/rf --out runs/viz/receptive.png
 """
-import argparse
 import os
 import textwrap
 
 from plot_common import (
-    add_output_options, label_of, load_npy, need_folder, read_json, require_matplotlib, save,
+    label_of, load_npy, parse_viz_folders, read_json, require_matplotlib, save,
 )
 
 
@@ -29,13 +28,10 @@ def binned(np, row, bins):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("folders", nargs="+", help="folders written by `diffuser viz receptive`")
-    parser.add_argument("--bins", type=int, default=512, help="token bins across the sequence")
-    add_output_options(parser)
-    args = parser.parse_args(argv)
-    for folder in args.folders:
-        need_folder(folder, "receptive.json")
+    def own_options(parser):
+        parser.add_argument("--bins", type=int, default=512, help="token bins across the sequence")
+
+    args = parse_viz_folders(__doc__, "receptive", "receptive.json", argv, own_options)
     plt, np = require_matplotlib()
     from matplotlib.colors import LogNorm
 

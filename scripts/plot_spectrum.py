@@ -10,11 +10,10 @@ lambda2 = 1 - mu2 against n (dashed: the diffused gap).
     diffuser viz spectrum --n 1024 --preset diffuser --lengths 1024,4096 --out runs/viz/spec
     /usr/bin/python3 scripts/plot_spectrum.py runs/viz/spec --out runs/viz/spectrum.png
 """
-import argparse
 import os
 
 from plot_common import (
-    add_output_options, label_of, need_folder, read_csv, read_json, require_matplotlib, save,
+    label_of, parse_viz_folders, read_csv, read_json, require_matplotlib, save,
 )
 
 
@@ -23,12 +22,7 @@ def floats(rows, key):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("folders", nargs="+", help="folders written by `diffuser viz spectrum`")
-    add_output_options(parser)
-    args = parser.parse_args(argv)
-    for folder in args.folders:
-        need_folder(folder, "spectrum.json")
+    args = parse_viz_folders(__doc__, "spectrum", "spectrum.json", argv)
     plt, np = require_matplotlib()
 
     fig, (ax_ev, ax_k, ax_n) = plt.subplots(1, 3, figsize=(15, 5.2), layout="constrained")
