@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "attention/Diffusion.hpp"
+#include "core/Diffusion.hpp"
 
 namespace diffuser::attention {
 

@@ -30,7 +30,6 @@
 #include <vector>
 
 #include "attention/AttentionPlan.hpp"
-#include "attention/Diffusion.hpp"
 #include "attention/cuda/AttentionKernels.hpp"
 #include "attention/cuda/CublasHandle.hpp"
 #include "attention/cuda/CudaAttention.hpp"
@@ -43,6 +42,7 @@
 #include "attention/cuda/DevicePlan.hpp"
 #include "attention/cuda/WarpReduce.cuh"
 #include "core/AtomicFile.hpp"
+#include "core/Diffusion.hpp"
 #include "core/Rng.hpp"
 #include "graph/PatternSpec.hpp"
 #include "graph/Patterns.hpp"
@@ -143,7 +143,7 @@ Options parse_options(int argc, char** argv) {
         usage("--alpha must be a number in [0, 1]");
       }
     } else if (key == "--hops") {
-      o.hops = static_cast<int>(parse_integer(key, value, 1, Diffusion::kMaxDegree));
+      o.hops = static_cast<int>(parse_integer(key, value, 1, Diffusion::kMaxHops));
     } else if (key == "--repeats") {
       o.repeats = static_cast<int>(parse_integer(key, value, 1, 100000));
     } else if (key == "--warmup") {

@@ -5,7 +5,6 @@
 // sum(z ⊙ dz)), and every output is written atomically. Documented in docs/cli.md.
 #include <fmt/ranges.h>
 
-#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -21,9 +20,10 @@
 #include "attention/AttentionOptions.hpp"
 #include "attention/AttentionPlan.hpp"
 #include "attention/AttentionSaved.hpp"
-#include "attention/Diffusion.hpp"
 #include "attention/SparseAttention.hpp"
 #include "cli/Commands.hpp"
+#include "cli/DiffusionOptions.hpp"
+#include "core/Diffusion.hpp"
 #include "core/Error.hpp"
 #include "core/Npy.hpp"
 #include "core/Threads.hpp"
@@ -38,82 +38,15 @@ namespace diffuser::cli {
 
 namespace {
 
-using attention::Diffusion;
 using graph::Index;
 
 struct AttentionArgs {
-  std::string graph, q, k, v, dz, grads, out, theta;
+  std::string graph, q, k, v, dz, grads, out;
   std::string device = "cpu";
-  int heads = 0, hops = 0, threads = 0;
-  double alpha = 0.0, heat = 0.0;
-  CLI::Option *o_alpha = nullptr, *o_heat = nullptr, *o_hops = nullptr, *o_theta = nullptr,
-              *o_dz = nullptr, *o_grads = nullptr, *o_threads = nullptr;
+  int heads = 0, threads = 0;
+  DiffusionOptions diffusion;
+  CLI::Option *o_dz = nullptr, *o_grads = nullptr, *o_threads = nullptr;
 };
-
-// --theta t0,t1,...: every entry a finite number, at most kMaxDegree + 1 of them.
-std::vector<double> parse_theta(const std::string& text) {
-  DIFFUSER_CHECK(!text.empty(), "--theta is empty: give the coefficients t0,t1,...,tK");
-  std::vector<double> theta;
-  std::size_t start = 0;
-  for (int entry = 1;; ++entry) {
-    const std::size_t comma = text.find(',', start);
-    std::string item =
-        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    const auto first = item.find_first_not_of(" \t");
-    item = first == std::string::npos ? "" : item.substr(first, item.find_last_not_of(" \t") + 1);
-    DIFFUSER_CHECK(!item.empty(), "--theta '{}': entry {} is empty", text, entry);
-    double value = 0.0;
-    const char* end = item.data() + item.size();
-    const auto [ptr, ec] = std::from_chars(item.data(), end, value);
-    DIFFUSER_CHECK(ec != std::errc::result_out_of_range,
-                   "--theta '{}': entry {} '{}' is out of range for a double", text, entry, item);
-    DIFFUSER_CHECK(ec == std::errc() && ptr == end, "--theta '{}': entry {} '{}' is not a number",
-                   text, entry, item);
-    DIFFUSER_CHECK(std::isfinite(value), "--theta '{}': entry {} '{}' is not finite", text, entry,
-                   item);
-    theta.push_back(value);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  DIFFUSER_CHECK(theta.size() <= static_cast<std::size_t>(Diffusion::kMaxDegree) + 1,
-                 "--theta has {} coefficients; at most {} (K <= {})", theta.size(),
-                 Diffusion::kMaxDegree + 1, Diffusion::kMaxDegree);
-  return theta;
-}
-
-// Exactly one of --alpha (PPR), --heat (heat kernel) and --theta (explicit list); --hops goes
-// with --alpha and --heat only.
-Diffusion resolve_diffusion(const AttentionArgs& a) {
-  const bool ppr = a.o_alpha->count() > 0, heat = a.o_heat->count() > 0,
-             theta = a.o_theta->count() > 0, hops = a.o_hops->count() > 0;
-  const int families = int{ppr} + int{heat} + int{theta};
-  DIFFUSER_CHECK(families > 0,
-                 "no diffusion given: use exactly one of --alpha A --hops K (PPR), --heat T "
-                 "--hops K (heat kernel) or --theta t0,t1,... (explicit coefficients)");
-  std::vector<std::string> given;
-  if (ppr) given.emplace_back("--alpha");
-  if (heat) given.emplace_back("--heat");
-  if (theta) given.emplace_back("--theta");
-  DIFFUSER_CHECK(families == 1, "--alpha, --heat and --theta exclude each other (got {})",
-                 fmt::join(given, " and "));
-  if (theta) {
-    DIFFUSER_CHECK(!hops, "--hops does not go with --theta (the list t0..tK sets K)");
-    return Diffusion::from_coefficients(parse_theta(a.theta));
-  }
-  const char* family = ppr ? "--alpha" : "--heat";
-  DIFFUSER_CHECK(hops, "{} needs --hops K (diffusion hops; 0 = plain attention)", family);
-  DIFFUSER_CHECK(a.hops >= 0 && a.hops <= Diffusion::kMaxDegree, "--hops {} outside [0, {}]",
-                 a.hops, Diffusion::kMaxDegree);
-  if (ppr) {
-    DIFFUSER_CHECK(std::isfinite(a.alpha) && a.alpha > 0.0 && a.alpha <= 1.0,
-                   "--alpha {} outside (0, 1] (the PPR teleport probability; the paper uses 0.1)",
-                   a.alpha);
-    return Diffusion::ppr(a.alpha, a.hops);
-  }
-  DIFFUSER_CHECK(std::isfinite(a.heat) && a.heat >= 0.0, "--heat {} is not a finite time t >= 0",
-                 a.heat);
-  return Diffusion::heat(a.heat, a.hops);
-}
 
 const char* dtype_name(DType t) { return t == DType::kFloat32 ? "float32" : "float64"; }
 
@@ -210,8 +143,8 @@ void write_output(const std::string& path, const std::vector<T>& data,
 // with dz, dq, dk, dv to outputs[1..3].
 template <typename T>
 void run_typed(const AttentionArgs& a, const graph::CsrGraph& pattern, const Input& qi,
-               const Input& ki, const Input& vi, const Input* dzi,
-               const attention::Diffusion& diffusion, const std::vector<std::string>& outputs) {
+               const Input& ki, const Input& vi, const Input* dzi, const Diffusion& diffusion,
+               const std::vector<std::string>& outputs) {
   const std::vector<T> q = qi.array.to_vector<T>(), k = ki.array.to_vector<T>(),
                        v = vi.array.to_vector<T>();
   const std::vector<T> dz = dzi ? dzi->array.to_vector<T>() : std::vector<T>{};
@@ -260,7 +193,7 @@ void run_typed(const AttentionArgs& a, const graph::CsrGraph& pattern, const Inp
 
 void run_attention(const AttentionArgs& a) {
   // Argument checks first: they cost nothing and need no file.
-  const Diffusion diffusion = resolve_diffusion(a);
+  const Diffusion diffusion = a.diffusion.resolve();
   const bool have_dz = a.o_dz->count() > 0, have_grads = a.o_grads->count() > 0;
   DIFFUSER_CHECK(!have_dz || have_grads,
                  "--dz needs --grads PREFIX (gradients go to PREFIX_dq.npy, PREFIX_dk.npy, "
@@ -323,14 +256,7 @@ void register_attention_commands(CLI::App& app, Action& action) {
   cmd->add_option("--k", a->k, "Keys, [n, H*D], same dtype as --q")->required();
   cmd->add_option("--v", a->v, "Values, [n, H*D], same dtype as --q")->required();
   cmd->add_option("--heads", a->heads, "Number of heads H (must divide the width H*D)")->required();
-  a->o_alpha = cmd->add_option("--alpha", a->alpha,
-                               "PPR diffusion with teleport alpha in (0, 1] (needs --hops)");
-  a->o_heat =
-      cmd->add_option("--heat", a->heat, "Heat-kernel diffusion time t >= 0 (needs --hops)");
-  a->o_hops = cmd->add_option("--hops", a->hops,
-                              "Diffusion hops K for --alpha/--heat (0 = plain attention)");
-  a->o_theta = cmd->add_option("--theta", a->theta,
-                               "Explicit coefficients t0,t1,...,tK (comma-separated, taken as is)");
+  a->diffusion.add_to(cmd);
   a->o_dz = cmd->add_option("--dz", a->dz, "Upstream gradient dL/dz, [n, H*D] (needs --grads)");
   a->o_grads = cmd->add_option("--grads", a->grads,
                                "Write PREFIX_dq.npy, PREFIX_dk.npy, PREFIX_dv.npy (needs --dz)");

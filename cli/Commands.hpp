@@ -32,7 +32,4 @@ void register_spectral_commands(CLI::App& app, Action& action);
 /// Registers `diffuser viz pattern|attention|receptive|spectrum` (docs/viz.md).
 void register_viz_commands(CLI::App& app, Action& action);
 
-/// Registers `diffuser demo` (README command 1; docs/viz.md).
-void register_demo_commands(CLI::App& app, Action& action);
-
 }  // namespace diffuser::cli

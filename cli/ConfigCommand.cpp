@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "cli/Commands.hpp"
-#include "experiments/Config.hpp"
+#include "experiments/config/Config.hpp"
 
 namespace diffuser::cli {
 

@@ -12,13 +12,13 @@
 #include "cli/Commands.hpp"
 #include "cli/Validators.hpp"
 #include "core/Error.hpp"
-#include "experiments/ByteLmDataset.hpp"
-#include "experiments/Cifar10.hpp"
-#include "experiments/FashionMnist.hpp"
-#include "experiments/FortunesBuilder.hpp"
-#include "experiments/ListOps.hpp"
-#include "experiments/ListOpsGenerator.hpp"
-#include "experiments/TextDataset.hpp"
+#include "experiments/data/ByteLmDataset.hpp"
+#include "experiments/data/Cifar10.hpp"
+#include "experiments/data/FashionMnist.hpp"
+#include "experiments/data/FortunesBuilder.hpp"
+#include "experiments/data/ListOps.hpp"
+#include "experiments/data/ListOpsGenerator.hpp"
+#include "experiments/data/TextDataset.hpp"
 
 namespace diffuser::cli {
 

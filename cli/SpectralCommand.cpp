@@ -1,7 +1,7 @@
 // Why: `diffuser spectral FILE` prints the spectral summary of one pattern (gap, lambda_max,
 // walk mixing, expander metrics, optional diffusion map) as one JSON object,
 // `diffuser spectral sweep` runs patterns x lengths x diffusion settings into a CSV for plots,
-// and `diffuser spectral approx` measures the distance to full attention (cli/SpectralApprox).
+// and `diffuser spectral approx` measures the distance to full attention (analysis/SpectralApprox).
 // Every number names the matrix it is about; non-convergence is reported, never hidden.
 // Documented in docs/cli.md; the math in docs/spectral.md.
 #include <fmt/format.h>
@@ -16,10 +16,13 @@
 #include <string>
 #include <vector>
 
+#include "analysis/SpectralApprox.hpp"
 #include "cli/Commands.hpp"
-#include "cli/SpectralApprox.hpp"
+#include "cli/DiffusionOptions.hpp"
+#include "cli/Output.hpp"
 #include "cli/Validators.hpp"
 #include "core/AtomicFile.hpp"
+#include "core/Diffusion.hpp"
 #include "core/Error.hpp"
 #include "core/Threads.hpp"
 #include "graph/BoostInterop.hpp"
@@ -27,7 +30,6 @@
 #include "graph/PatternSpec.hpp"
 #include "graph/Patterns.hpp"
 #include "spectral/DiffusedSpectrum.hpp"
-#include "spectral/DiffusionSpec.hpp"
 #include "spectral/ExpanderMetrics.hpp"
 #include "spectral/GraphSpectrum.hpp"
 #include "spectral/NormalizedAdjacency.hpp"
@@ -37,7 +39,6 @@ namespace diffuser::cli {
 namespace {
 
 using graph::Index;
-using spectral::DiffusionSpec;
 using Json = nlohmann::ordered_json;
 
 // Options shared by both subcommands.
@@ -100,34 +101,16 @@ void add_solver_options(CLI::App* cmd, SolverArgs& s) {
   cmd->add_option("--threads", s.threads, "OpenMP threads (default: OMP_NUM_THREADS or all)");
 }
 
-// The diffusion chosen by --alpha / --hops / --heat (nullopt: none requested).
-std::optional<DiffusionSpec> resolve_diffusion(const CLI::Option* o_alpha, double alpha,
-                                               const CLI::Option* o_hops, int hops,
-                                               const CLI::Option* o_heat, double heat) {
-  const bool a = o_alpha->count() > 0, h = o_hops->count() > 0, t = o_heat->count() > 0;
-  DIFFUSER_CHECK(!(a && t), "--alpha (PPR) and --heat (heat kernel) exclude each other");
-  if (!a && !h && !t) return std::nullopt;
-  if (h && hops == 0) {
-    DIFFUSER_CHECK(!a && !t, "--hops 0 is plain attention: it takes no --alpha or --heat");
-    return DiffusionSpec::none();
-  }
-  if (t) return h ? DiffusionSpec::heat_truncated(heat, hops) : DiffusionSpec::heat(heat);
-  const double al = a ? alpha : 0.1;  // the paper's alpha when only --hops is given
-  return h ? DiffusionSpec::ppr_truncated(al, hops) : DiffusionSpec::ppr(al);
-}
-
-Json number(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
-
 Json diffusion_json(const spectral::DiffusedSpectrum& d) {
   Json j;
-  j["spec"] = d.spec.describe();
-  j["coefficients"] = d.spec.is_polynomial() ? Json(d.spec.coefficients()) : Json(nullptr);
-  j["f_mu2"] = number(d.f_mu2);
-  j["f_mu_min"] = number(d.f_mu_min);
-  j["second_largest"] = number(d.second_largest);
-  j["gap"] = number(d.gap);
-  j["mu_star"] = number(d.mu_star);
-  j["mu2_walk"] = number(std::abs(d.f_mu2_walk));
+  j["spec"] = d.diffusion.compact();
+  j["coefficients"] = d.diffusion.is_polynomial() ? Json(d.diffusion.theta()) : Json(nullptr);
+  j["f_mu2"] = json_number(d.f_mu2);
+  j["f_mu_min"] = json_number(d.f_mu_min);
+  j["second_largest"] = json_number(d.second_largest);
+  j["gap"] = json_number(d.gap);
+  j["mu_star"] = json_number(d.mu_star);
+  j["mu2_walk"] = json_number(std::abs(d.f_mu2_walk));
   j["exact"] = d.exact;
   j["about"] =
       "eigenvalues of f(P) for the walk P = D^-1 S on the symmetrised pattern (similar to M): "
@@ -141,11 +124,9 @@ Json diffusion_json(const spectral::DiffusedSpectrum& d) {
 struct SpectrumArgs {
   std::string file, out;
   SolverArgs solver;
-  double alpha = 0.1, heat = 1.0;
-  int hops = 5;
+  DiffusionOptions diffusion;
   Index receptive_hops = 0;
   Index receptive_samples = 256;
-  CLI::Option *o_alpha = nullptr, *o_hops = nullptr, *o_heat = nullptr;
 };
 
 void run_spectrum(const SpectrumArgs& a) {
@@ -153,7 +134,9 @@ void run_spectrum(const SpectrumArgs& a) {
   const spectral::SolverOptions opts = a.solver.options();
   DIFFUSER_CHECK(a.solver.mixing_tol > 0.0 && a.solver.mixing_tol < 1.0,
                  "--mixing-tol must be in (0, 1) (got {})", a.solver.mixing_tol);
-  const auto diffusion = resolve_diffusion(a.o_alpha, a.alpha, a.o_hops, a.hops, a.o_heat, a.heat);
+  // Only with a diffusion option does the summary get its "diffused" section.
+  const std::optional<Diffusion> diffusion =
+      a.diffusion.given() ? std::optional<Diffusion>(a.diffusion.resolve()) : std::nullopt;
   a.solver.apply_threads();
   const graph::CsrGraph g = graph::read_graph(a.file);
   DIFFUSER_CHECK(g.n() >= 2, "{}: the graph has n = {} nodes; a spectral gap needs n >= 2", a.file,
@@ -171,29 +154,29 @@ void run_spectrum(const SpectrumArgs& a) {
   j["isolated_nodes"] = s.isolated_nodes;
   j["components"] = s.components;
   j["bipartite"] = s.bipartite;
-  j["lambda2"] = number(s.lambda2());
-  j["lambda_max"] = number(s.lambda_max());
-  j["gap"] = number(e.lambda2);
-  j["mu2"] = number(s.mu2.value);
-  j["mu_min"] = number(s.mu_min.value);
-  j["mu_star"] = number(e.mu_star);
-  j["mu2_walk"] = number(s.mu2_walk.modulus());
-  j["mu2_walk_complex"] = {number(s.mu2_walk.value), number(s.mu2_walk.imag)};
-  j["epsilon_complete"] = number(e.epsilon_complete);
-  j["cheeger_lower"] = number(e.cheeger_lower);
-  j["cheeger_upper"] = number(e.cheeger_upper);
-  j["sweep_conductance"] = e.sweep ? number(e.sweep->conductance) : Json(nullptr);
+  j["lambda2"] = json_number(s.lambda2());
+  j["lambda_max"] = json_number(s.lambda_max());
+  j["gap"] = json_number(e.lambda2);
+  j["mu2"] = json_number(s.mu2.value);
+  j["mu_min"] = json_number(s.mu_min.value);
+  j["mu_star"] = json_number(e.mu_star);
+  j["mu2_walk"] = json_number(s.mu2_walk.modulus());
+  j["mu2_walk_complex"] = {json_number(s.mu2_walk.value), json_number(s.mu2_walk.imag)};
+  j["epsilon_complete"] = json_number(e.epsilon_complete);
+  j["cheeger_lower"] = json_number(e.cheeger_lower);
+  j["cheeger_upper"] = json_number(e.cheeger_upper);
+  j["sweep_conductance"] = e.sweep ? json_number(e.sweep->conductance) : Json(nullptr);
   j["sweep_set_size"] = e.sweep ? Json(e.sweep->set.size()) : Json(nullptr);
   j["sweep_cut_edges"] = e.sweep ? Json(e.sweep->cut) : Json(nullptr);
   j["regular_degree"] = e.regular ? Json(e.regular_degree) : Json(nullptr);
-  j["ramanujan_ratio"] = e.ramanujan_ratio ? number(*e.ramanujan_ratio) : Json(nullptr);
+  j["ramanujan_ratio"] = e.ramanujan_ratio ? json_number(*e.ramanujan_ratio) : Json(nullptr);
   j["mixing_tolerance"] = e.mixing_tolerance;
   j["mixing_hops"] = e.mixing_hops ? Json(*e.mixing_hops) : Json(nullptr);
   const std::vector<std::pair<std::string, const spectral::EigenResult*>> results{
       {"lambda2", &s.mu2}, {"lambda_max", &s.mu_min}, {"mu2_walk", &s.mu2_walk}};
   Json res, meth, conv, mv, notes = Json::object();
   for (const auto& [key, r] : results) {
-    res[key] = number(r->residual);
+    res[key] = json_number(r->residual);
     meth[key] = spectral::to_string(r->method);
     conv[key] = r->converged;
     mv[key] = r->matvecs;
@@ -294,27 +277,13 @@ graph::PatternSpec sweep_spec(const std::string& name, const SweepArgs& a) {
   return named_spec(name, a.window, a.global, a.random, a.seed);
 }
 
-std::vector<DiffusionSpec> sweep_diffusions(const SweepArgs& a) {
-  std::vector<DiffusionSpec> out;
-  for (int k : a.hops) {
-    if (k == 0) {
-      out.push_back(DiffusionSpec::none());
-      continue;
-    }
-    for (double al : a.alphas) out.push_back(DiffusionSpec::ppr_truncated(al, k));
-    for (double t : a.heats) out.push_back(DiffusionSpec::heat_truncated(t, k));
-  }
-  if (a.infinite) {
-    for (double al : a.alphas) out.push_back(DiffusionSpec::ppr(al));
-    for (double t : a.heats) out.push_back(DiffusionSpec::heat(t));
-  }
+std::vector<Diffusion> sweep_diffusions(const SweepArgs& a) {
+  std::vector<Diffusion> out = diffusion_grid(a.hops, a.alphas, a.heats, a.infinite);
   DIFFUSER_CHECK(!out.empty(),
                  "spectral sweep: no diffusion setting (give --hops, and --alpha "
                  "or --heat)");
   return out;
 }
-
-std::string fmt_num(double v) { return std::isfinite(v) ? fmt::format("{}", v) : ""; }
 
 void run_sweep(const SweepArgs& a) {
   const spectral::SolverOptions opts = a.solver.options();
@@ -327,7 +296,7 @@ void run_sweep(const SweepArgs& a) {
                  "--mixing-tol must be in (0, 1) (got {})", a.solver.mixing_tol);
   std::vector<std::pair<std::string, graph::PatternSpec>> specs;
   for (const std::string& p : a.patterns) specs.emplace_back(p, sweep_spec(p, a));
-  const std::vector<DiffusionSpec> diffusions = sweep_diffusions(a);
+  const std::vector<Diffusion> diffusions = sweep_diffusions(a);
   a.solver.apply_threads();
 
   std::string csv =
@@ -353,28 +322,23 @@ void run_sweep(const SweepArgs& a) {
       const std::string common = fmt::format(
           "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
           csv_field(name), csv_field(graph::format_pattern_spec(spec)), n, s.nnz, s.nnz_symmetric,
-          s.components, fmt_num(s.lambda2()), fmt_num(s.lambda_max()),
-          fmt_num(s.mu2_walk.modulus()), fmt_num(e.mu_star), fmt_num(e.epsilon_complete),
-          fmt_num(e.cheeger_lower), fmt_num(e.cheeger_upper),
-          e.sweep ? fmt_num(e.sweep->conductance) : "",
+          s.components, csv_number(s.lambda2()), csv_number(s.lambda_max()),
+          csv_number(s.mu2_walk.modulus()), csv_number(e.mu_star), csv_number(e.epsilon_complete),
+          csv_number(e.cheeger_lower), csv_number(e.cheeger_upper),
+          e.sweep ? csv_number(e.sweep->conductance) : "",
           e.mixing_hops ? std::to_string(*e.mixing_hops) : "", spectral::to_string(s.mu2.method),
           spectral::to_string(s.mu_min.method), spectral::to_string(s.mu2_walk.method),
-          fmt_num(s.mu2.residual), fmt_num(s.mu_min.residual), fmt_num(s.mu2_walk.residual),
-          s.converged() ? "true" : "false", fmt_num(build_s), fmt_num(solve_s));
-      for (const DiffusionSpec& d : diffusions) {
+          csv_number(s.mu2.residual), csv_number(s.mu_min.residual),
+          csv_number(s.mu2_walk.residual), s.converged() ? "true" : "false", csv_number(build_s),
+          csv_number(solve_s));
+      for (const Diffusion& d : diffusions) {
         const spectral::DiffusedSpectrum ds = spectral::diffused_spectrum(s, d);
-        const bool ppr = d.kind == spectral::DiffusionKind::kPpr ||
-                         d.kind == spectral::DiffusionKind::kPprTruncated;
-        const bool heat = d.kind == spectral::DiffusionKind::kHeat ||
-                          d.kind == spectral::DiffusionKind::kHeatTruncated;
-        csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", common, csv_field(d.describe()),
-                           ppr ? fmt_num(d.alpha) : "", heat ? fmt_num(d.t) : "",
-                           d.is_polynomial() && d.kind != spectral::DiffusionKind::kNone
-                               ? std::to_string(d.hops)
-                               : (d.kind == spectral::DiffusionKind::kNone ? "0" : ""),
-                           fmt_num(ds.f_mu2), fmt_num(ds.second_largest), fmt_num(ds.gap),
-                           fmt_num(ds.mu_star), fmt_num(std::abs(ds.f_mu2_walk)),
-                           ds.exact ? "true" : "false");
+        csv +=
+            fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", common, csv_field(d.compact()),
+                        csv_number(d.alpha()), csv_number(d.t()),
+                        d.is_polynomial() ? std::to_string(d.hops()) : "", csv_number(ds.f_mu2),
+                        csv_number(ds.second_largest), csv_number(ds.gap), csv_number(ds.mu_star),
+                        csv_number(std::abs(ds.f_mu2_walk)), ds.exact ? "true" : "false");
       }
       ++done;
       std::fprintf(stderr,
@@ -399,7 +363,8 @@ void run_sweep(const SweepArgs& a) {
 // --------------------------------------------------------------------------------- approx ---
 
 struct ApproxArgs {
-  SpectralApprox config;
+  analysis::SpectralApprox config;
+  std::string out;
   std::vector<std::string> patterns{"window-only", "window+global", "window+random",
                                     "window+global+random", "diffuser"};
   Index window = 64, global = 64, random = 64;
@@ -416,12 +381,44 @@ void run_approx(ApproxArgs a) {
   // With input files n comes from the files; an explicit --lengths must agree with it.
   if (!a.config.q_file.empty() && a.o_lengths->count() == 0) a.config.lengths.clear();
   if (a.threads > 0) set_num_threads(a.threads);
-  run_spectral_approx(a.config);
+  std::string csv =
+      "pattern,spec,n,nnz,heads,head_dim,inputs,diffusion,alpha,hops,z_rel_error,op_rows,"
+      "op_l1_mean,op_l1_max,full_seconds,pattern_seconds\n";
+  std::size_t rows = 0;
+  analysis::approximate_full_attention(a.config, [&](const analysis::SpectralApproxBlock& b) {
+    for (const analysis::SpectralApproxRow& r : b.rows) {
+      csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(r.pattern),
+                         csv_field(graph::format_pattern_spec(r.spec)), r.n, r.nnz, r.heads,
+                         r.head_dim, csv_field(r.inputs), csv_field(r.diffusion.describe()),
+                         csv_number(r.diffusion.alpha()), r.diffusion.hops(),
+                         csv_number(r.z_rel_error), r.op_rows,
+                         r.op_l1_mean ? csv_number(*r.op_l1_mean) : "",
+                         r.op_l1_max ? csv_number(*r.op_l1_max) : "", csv_number(r.full_seconds),
+                         csv_number(r.pattern_seconds));
+    }
+    rows += b.rows.size();
+    const analysis::SpectralApproxRow& first = b.rows.front();
+    const analysis::SpectralApproxRow& last = b.rows.back();
+    std::fprintf(stderr,
+                 "[%zu/%zu] %s n=%d: nnz %lld, z_rel_error %.4g (K=%d) .. %.4g (K=%d), %zu "
+                 "operator rows, %.2f s (full attention %.2f s)\n",
+                 b.index, b.total, first.pattern.c_str(), first.n,
+                 static_cast<long long>(first.nnz), first.z_rel_error, first.diffusion.hops(),
+                 last.z_rel_error, last.diffusion.hops(), first.op_rows, first.pattern_seconds,
+                 first.full_seconds);
+    // Rewritten after every (pattern, n): an interrupted sweep keeps what it computed.
+    if (!a.out.empty()) write_text_atomic(a.out, csv);
+  });
+  if (a.out.empty()) {
+    std::printf("%s", csv.c_str());
+  } else {
+    std::fprintf(stderr, "wrote %s (%zu rows)\n", a.out.c_str(), rows);
+  }
 }
 
 void register_approx_command(CLI::App* cmd, Action& action) {
   auto x = std::make_shared<ApproxArgs>();
-  SpectralApprox& c = x->config;
+  analysis::SpectralApprox& c = x->config;
   auto* approx = cmd->add_subcommand(
       "approx",
       "How far sparse attention + diffusion is from full softmax attention on given or random "
@@ -438,12 +435,8 @@ void register_approx_command(CLI::App* cmd, Action& action) {
                                   "files' n)")
                      ->delimiter(',')
                      ->capture_default_str();
-  approx->add_option("--hops", c.hops, "Diffusion hops K (comma-separated; 0 = plain attention)")
-      ->delimiter(',')
-      ->capture_default_str();
-  approx->add_option("--alpha", c.alphas, "PPR alphas in [0, 1] (comma-separated)")
-      ->delimiter(',')
-      ->capture_default_str();
+  add_hops_list(approx, c.hops);
+  add_alpha_list(approx, c.alphas);
   approx->add_option("--window", x->window, "Window radius of the named patterns")
       ->capture_default_str();
   approx->add_option("--global", x->global, "Global tokens of the named patterns")
@@ -472,7 +465,7 @@ void register_approx_command(CLI::App* cmd, Action& action) {
                    "Rows of the operator distance: all when n <= this, else a seeded sample of "
                    "this many; 0 skips it")
       ->capture_default_str();
-  approx->add_option("--out", c.out,
+  approx->add_option("--out", x->out,
                      "CSV file (written atomically after every pattern and length); stdout when "
                      "absent");
   approx->add_option("--threads", x->threads, "OpenMP threads (default: OMP_NUM_THREADS or all)");
@@ -491,13 +484,7 @@ void register_spectral_commands(CLI::App& app, Action& action) {
   auto a = std::make_shared<SpectrumArgs>();
   cmd->add_option("FILE", a->file, "Graph file (.mtx, .txt/.edges, .json, .npy)");
   add_solver_options(cmd, a->solver);
-  a->o_alpha = cmd->add_option("--alpha", a->alpha,
-                               "Diffusion: PPR teleport alpha (with --hops: truncated at K hops; "
-                               "alone: K = infinity)");
-  a->o_hops = cmd->add_option("--hops", a->hops,
-                              "Diffusion: hops K (0 = plain attention; alone: PPR alpha = 0.1)");
-  a->o_heat = cmd->add_option("--heat", a->heat,
-                              "Diffusion: heat-kernel time t (with --hops: truncated at K hops)");
+  a->diffusion.add_to(cmd, true);  // any of them adds the "diffused" section
   cmd->add_option("--receptive-field", a->receptive_hops,
                   "Also report the fraction of (query, key) pairs within k = 1..K hops (graph "
                   "module BFS; sampled sources beyond 20000 nodes)");
@@ -519,14 +506,11 @@ void register_spectral_commands(CLI::App& app, Action& action) {
   sweep->add_option("--lengths", w->lengths, "Sequence lengths n (comma-separated)")
       ->delimiter(',')
       ->capture_default_str();
-  sweep->add_option("--hops", w->hops, "Diffusion hops K (comma-separated; 0 = plain attention)")
-      ->delimiter(',')
-      ->capture_default_str();
-  sweep->add_option("--alpha", w->alphas, "PPR alphas (comma-separated)")
-      ->delimiter(',')
-      ->capture_default_str();
-  sweep->add_option("--heat", w->heats, "Heat-kernel times t (comma-separated)")->delimiter(',');
-  sweep->add_flag("--infinite", w->infinite, "Also the untruncated PPR(alpha) and heat(t) maps");
+  add_hops_list(sweep, w->hops);
+  add_alpha_list(sweep, w->alphas);
+  add_heat_list(sweep, w->heats);
+  sweep->add_flag("--infinite", w->infinite,
+                  "Also the untruncated PPR(alpha) and heat(t) maps (K = infinity)");
   sweep->add_option("--window", w->window, "Window radius of the named patterns")
       ->capture_default_str();
   sweep->add_option("--global", w->global, "Global tokens of the named patterns")

@@ -13,8 +13,9 @@
 
 #include "cli/Commands.hpp"
 #include "core/Error.hpp"
-#include "experiments/Config.hpp"
-#include "experiments/Trainer.hpp"
+#include "experiments/config/Config.hpp"
+#include "experiments/training/RunFolder.hpp"
+#include "experiments/training/Trainer.hpp"
 
 #ifndef DIFFUSER_SOURCE_DIR
 #define DIFFUSER_SOURCE_DIR ""

@@ -15,10 +15,13 @@
 #include <string>
 #include <vector>
 
-#include "attention/Diffusion.hpp"
+#include "analysis/HopEpsilon.hpp"
 #include "cli/Commands.hpp"
+#include "cli/DiffusionOptions.hpp"
+#include "cli/Output.hpp"
 #include "cli/Validators.hpp"
 #include "core/AtomicFile.hpp"
+#include "core/Diffusion.hpp"
 #include "core/Error.hpp"
 #include "core/Npy.hpp"
 #include "core/Threads.hpp"
@@ -26,7 +29,6 @@
 #include "graph/PatternSpec.hpp"
 #include "graph/Patterns.hpp"
 #include "spectral/DiffusedSpectrum.hpp"
-#include "spectral/DiffusionSpec.hpp"
 #include "spectral/GraphSpectrum.hpp"
 #include "viz/CapturedAttention.hpp"
 #include "viz/DegreeProfile.hpp"
@@ -43,17 +45,6 @@ namespace {
 using graph::Index;
 using Json = nlohmann::ordered_json;
 namespace fs = std::filesystem;
-
-std::string num(double v) { return std::isfinite(v) ? fmt::format("{}", v) : ""; }
-Json jnum(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
-
-// A CSV field, quoted (RFC 4180) when it holds a comma, quote or line break.
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (const char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
 
 void make_folder(const std::string& dir) {
   DIFFUSER_CHECK(!dir.empty(), "--out: empty folder name");
@@ -131,45 +122,6 @@ void add_pattern_source(CLI::App* cmd, PatternSource& s) {
                                "full");
   s.o_seed = cmd->add_option("--seed", s.seed, "Seed of the pattern's random components")
                  ->check(non_negative());
-}
-
-// ---------------------------------------------------------------------- diffusion ---
-
-struct DiffusionArgs {
-  double alpha = 0.1, heat = 1.0;
-  int hops = 5;
-  std::vector<double> theta;
-  CLI::Option *o_alpha = nullptr, *o_heat = nullptr, *o_hops = nullptr, *o_theta = nullptr;
-
-  attention::Diffusion resolve() const {
-    const bool a = o_alpha->count() > 0, t = o_heat->count() > 0, h = o_hops->count() > 0,
-               th = o_theta->count() > 0;
-    DIFFUSER_CHECK(!(a && t), "--alpha (PPR) and --heat (heat kernel) exclude each other");
-    DIFFUSER_CHECK(!th || (!a && !t && !h), "--theta excludes --alpha, --heat and --hops");
-    DIFFUSER_CHECK(hops >= 0 && hops <= attention::Diffusion::kMaxDegree,
-                   "--hops {} is outside [0, {}]", hops, attention::Diffusion::kMaxDegree);
-    if (th) {
-      for (const double v : theta) {
-        DIFFUSER_CHECK(std::isfinite(v), "--theta: coefficient {} is not finite", v);
-      }
-      return attention::Diffusion::from_coefficients(theta);
-    }
-    if (t) {
-      DIFFUSER_CHECK(std::isfinite(heat) && heat >= 0, "--heat {} must be >= 0", heat);
-      return attention::Diffusion::heat(heat, hops);
-    }
-    DIFFUSER_CHECK(std::isfinite(alpha) && alpha > 0 && alpha <= 1, "--alpha {} is outside (0, 1]",
-                   alpha);
-    return attention::Diffusion::ppr(alpha, hops);
-  }
-};
-
-void add_diffusion(CLI::App* cmd, DiffusionArgs& d) {
-  d.o_alpha = cmd->add_option("--alpha", d.alpha, "PPR teleport alpha (default 0.1)");
-  d.o_heat = cmd->add_option("--heat", d.heat, "Heat-kernel time t instead of PPR");
-  d.o_hops = cmd->add_option("--hops", d.hops, "Diffusion hops K (default 5; 0 = plain A)");
-  d.o_theta = cmd->add_option("--theta", d.theta, "Explicit coefficients theta_0,...,theta_K")
-                  ->delimiter(',');
 }
 
 // ------------------------------------------------------------------------ pattern ---
@@ -312,7 +264,7 @@ void run_attention(const AttentionArgs& a) {
 
 struct ReceptiveArgs {
   PatternSource source;
-  DiffusionArgs diffusion;
+  DiffusionOptions diffusion;
   Index query = 0;
   std::string weights = "uniform";
   int dim = 16;
@@ -323,7 +275,7 @@ struct ReceptiveArgs {
 
 void run_receptive(const ReceptiveArgs& a) {
   const viz::WeightModel model = viz::parse_weight_model(a.weights);
-  const attention::Diffusion diffusion = a.diffusion.resolve();
+  const Diffusion diffusion = a.diffusion.resolve();
   DIFFUSER_CHECK(a.dim >= 1 && a.dim <= 4096, "--dim {} is outside [1, 4096]", a.dim);
   a.source.check();
   if (a.threads > 0) set_num_threads(a.threads);
@@ -350,14 +302,15 @@ void run_receptive(const ReceptiveArgs& a) {
       maxd = std::max(maxd, d);
       ++reached;
     }
-    return fmt::format("{},{},{},{},{},{}", num(mass), reached,
-                       num(static_cast<double>(reached) / static_cast<double>(n)),
-                       num(mass != 0 ? dist / mass : 0.0), maxd, num(maxw));
+    return fmt::format("{},{},{},{},{},{}", csv_number(mass), reached,
+                       csv_number(static_cast<double>(reached) / static_cast<double>(n)),
+                       csv_number(mass != 0 ? dist / mass : 0.0), maxd, csv_number(maxw));
   };
   for (int k = 0; k <= K; ++k) {
-    csv += fmt::format("{},{},{}\n", k, num(r.theta[k]), summary(r.hop(k)));
+    csv += fmt::format("{},{},{}\n", k, csv_number(r.theta[k]), summary(r.hop(k)));
   }
-  csv += fmt::format("diffused,{},{}\n", num(std::accumulate(r.theta.begin(), r.theta.end(), 0.0)),
+  csv += fmt::format("diffused,{},{}\n",
+                     csv_number(std::accumulate(r.theta.begin(), r.theta.end(), 0.0)),
                      summary(r.diffused));
   write_text_atomic(in_dir(a.out, "receptive.csv"), csv);
   Json j = a.source.describe();
@@ -404,25 +357,23 @@ struct SpectrumArgs {
   std::string out;
 };
 
-spectral::DiffusionSpec ppr_spec(double alpha, int hops) {
-  return hops == 0 ? spectral::DiffusionSpec::none()
-                   : spectral::DiffusionSpec::ppr_truncated(alpha, hops);
-}
-
 void run_spectrum(const SpectrumArgs& a) {
   DIFFUSER_CHECK(a.top_k >= 1 && a.top_k <= 1024, "--top-k {} is outside [1, 1024]", a.top_k);
   DIFFUSER_CHECK(a.dense_max >= 0 && a.dense_max <= 8192, "--dense-max {} is outside [0, 8192]",
                  a.dense_max);
-  DIFFUSER_CHECK(std::isfinite(a.alpha) && a.alpha > 0 && a.alpha < 1,
-                 "--alpha {} is outside (0, 1)", a.alpha);
   DIFFUSER_CHECK(a.tol > 0 && a.tol < 1, "--tol {} is outside (0, 1)", a.tol);
+  // The diffusion shown, and every K of error_vs_k.csv, through the shared checks.
+  DiffusionFields fields;
+  fields.names.alpha = "--alpha";
+  fields.alpha = a.alpha;
   for (const int k : a.hops) {
-    DIFFUSER_CHECK(k >= 0 && k <= spectral::DiffusionSpec::kMaxHops, "--hops {} is outside [0, {}]",
-                   k, spectral::DiffusionSpec::kMaxHops);
+    fields.names.hops = "--hops";
+    fields.hops = k;
+    diffusion_from_fields(fields);
   }
-  DIFFUSER_CHECK(a.diffusion_hops >= 0 && a.diffusion_hops <= spectral::DiffusionSpec::kMaxHops,
-                 "--diffusion-hops {} is outside [0, {}]", a.diffusion_hops,
-                 spectral::DiffusionSpec::kMaxHops);
+  fields.names.hops = "--diffusion-hops";
+  fields.hops = a.diffusion_hops;
+  const Diffusion shown = diffusion_from_fields(fields);
   a.source.check();
   DIFFUSER_CHECK(a.lengths.empty() || a.source.built(),
                  "--lengths needs a pattern built from --spec/--preset (a FILE has one length)");
@@ -438,34 +389,28 @@ void run_spectrum(const SpectrumArgs& a) {
 
   // Eigenvalues of M, with their image under the chosen diffusion.
   const viz::PatternEigenvalues ev = viz::pattern_eigenvalues(g, a.dense_max, a.top_k, opts);
-  const spectral::DiffusionSpec shown = ppr_spec(a.alpha, a.diffusion_hops);
   std::string csv = "rank,end,mu,lambda,diffused\n";
   for (std::size_t i = 0; i < ev.top.size(); ++i) {
-    csv += fmt::format("{},{},{},{},{}\n", i, ev.complete ? "all" : "top", num(ev.top[i]),
-                       num(1.0 - ev.top[i]), num(shown.map(ev.top[i])));
+    csv += fmt::format("{},{},{},{},{}\n", i, ev.complete ? "all" : "top", csv_number(ev.top[i]),
+                       csv_number(1.0 - ev.top[i]), csv_number(shown.map(ev.top[i])));
   }
   for (std::size_t i = 0; i < ev.bottom.size(); ++i) {
-    csv += fmt::format("{},bottom,{},{},{}\n", i, num(ev.bottom[i]), num(1.0 - ev.bottom[i]),
-                       num(shown.map(ev.bottom[i])));
+    csv += fmt::format("{},bottom,{},{},{}\n", i, csv_number(ev.bottom[i]),
+                       csv_number(1.0 - ev.bottom[i]), csv_number(shown.map(ev.bottom[i])));
   }
   write_text_atomic(in_dir(a.out, "eigenvalues.csv"), csv);
 
   // Approximation of full attention vs K: epsilon = largest non-trivial |p_K(mu)|.
   const spectral::GraphSpectrum s = spectral::graph_spectrum(g, opts);
   std::string err = "hops,alpha,diffusion,epsilon,epsilon_exact,second_largest,gap\n";
-  for (const int k : a.hops) {
-    const spectral::DiffusionSpec d = ppr_spec(a.alpha, k);
-    const spectral::DiffusedSpectrum ds = spectral::diffused_spectrum(s, d);
-    double eps = ds.mu_star;
-    bool exact = false;
-    if (ev.complete && s.components == 1) {
-      eps = 0.0;  // every eigenvalue but the top 1 (connected: it is simple)
-      for (std::size_t i = 1; i < ev.top.size(); ++i)
-        eps = std::max(eps, std::abs(d.map(ev.top[i])));
-      exact = true;
-    }
-    err += fmt::format("{},{},{},{},{},{},{}\n", k, num(a.alpha), csv_field(d.describe()), num(eps),
-                       exact ? "true" : "false", num(ds.second_largest), num(ds.gap));
+  const auto curve = analysis::epsilon_vs_hops(
+      s, ev.complete ? std::span<const double>(ev.top) : std::span<const double>(), a.alpha,
+      a.hops);
+  for (std::size_t i = 0; i < curve.size(); ++i) {
+    const analysis::HopEpsilon& p = curve[i];
+    err += fmt::format("{},{},{},{},{},{},{}\n", a.hops[i], csv_number(a.alpha),
+                       csv_field(p.diffusion.compact()), csv_number(p.epsilon),
+                       p.exact ? "true" : "false", csv_number(p.second_largest), csv_number(p.gap));
   }
   write_text_atomic(in_dir(a.out, "error_vs_k.csv"), err);
 
@@ -481,11 +426,12 @@ void run_spectrum(const SpectrumArgs& a) {
       const spectral::GraphSpectrum sn = spectral::graph_spectrum(gn, opts);
       const spectral::DiffusedSpectrum dn = spectral::diffused_spectrum(sn, shown);
       gap += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", n, sn.nnz, sn.nnz_symmetric,
-                         sn.components, num(sn.mu2.value), num(sn.mu_min.value), num(sn.lambda2()),
-                         num(std::max(std::abs(sn.mu2.value), std::abs(sn.mu_min.value))),
-                         num(sn.mu2_walk.modulus()), csv_field(shown.describe()),
-                         num(dn.second_largest), num(dn.mu_star), sn.converged() ? "true" : "false",
-                         spectral::to_string(sn.mu2.method));
+                         sn.components, csv_number(sn.mu2.value), csv_number(sn.mu_min.value),
+                         csv_number(sn.lambda2()),
+                         csv_number(std::max(std::abs(sn.mu2.value), std::abs(sn.mu_min.value))),
+                         csv_number(sn.mu2_walk.modulus()), csv_field(shown.compact()),
+                         csv_number(dn.second_largest), csv_number(dn.mu_star),
+                         sn.converged() ? "true" : "false", spectral::to_string(sn.mu2.method));
       std::fprintf(stderr, "viz spectrum: n = %d: lambda2 = %.6g (%s)\n", n, sn.lambda2(),
                    spectral::to_string(sn.mu2.method));
       write_text_atomic(in_dir(a.out, "gap_vs_n.csv"), gap);
@@ -499,14 +445,14 @@ void run_spectrum(const SpectrumArgs& a) {
   j["complete"] = ev.complete;
   j["eigenvalues_converged"] = ev.converged;
   j["eigenvalues_max_residual"] = ev.max_residual;
-  j["mu2"] = jnum(s.mu2.value);
-  j["mu_min"] = jnum(s.mu_min.value);
-  j["lambda2"] = jnum(s.lambda2());
-  j["mu2_walk"] = jnum(s.mu2_walk.modulus());
+  j["mu2"] = json_number(s.mu2.value);
+  j["mu_min"] = json_number(s.mu_min.value);
+  j["lambda2"] = json_number(s.lambda2());
+  j["mu2_walk"] = json_number(s.mu2_walk.modulus());
   j["components"] = s.components;
   j["converged"] = s.converged();
   j["alpha"] = a.alpha;
-  j["diffusion_shown"] = shown.describe();
+  j["diffusion_shown"] = shown.compact();
   j["files"] = files;
   j["about"] = {
       {"matrix",
@@ -600,7 +546,7 @@ void register_viz_commands(CLI::App& app, Action& action) {
   rec->add_option("--weight-seed", r->weight_seed, "Seed of the random queries and keys")
       ->capture_default_str()
       ->check(non_negative());
-  add_diffusion(rec, r->diffusion);
+  r->diffusion.add_to(rec);
   rec->add_option("--threads", r->threads, "OpenMP threads (default: all)")
       ->check(CLI::NonNegativeNumber);
   rec->add_option("--out", r->out, "Output folder")->required();
@@ -619,10 +565,10 @@ void register_viz_commands(CLI::App& app, Action& action) {
   spe->add_option("--lengths", s->lengths,
                   "Also rebuild the pattern at these n for gap_vs_n.csv (comma-separated)")
       ->delimiter(',');
-  spe->add_option("--alpha", s->alpha, "PPR alpha of the diffusion maps")->capture_default_str();
-  spe->add_option("--hops", s->hops, "Hop counts K of error_vs_k.csv (comma-separated)")
-      ->delimiter(',')
+  spe->add_option("--alpha", s->alpha,
+                  "PPR teleport probability alpha in [0, 1] of the diffusion maps")
       ->capture_default_str();
+  add_hops_list(spe, s->hops, "of error_vs_k.csv");
   spe->add_option("--diffusion-hops", s->diffusion_hops,
                   "K of the diffused eigenvalues in eigenvalues.csv and gap_vs_n.csv")
       ->capture_default_str();

@@ -48,7 +48,6 @@ int main(int argc, char** argv) {
   diffuser::cli::register_data_commands(app, action);
   diffuser::cli::register_train_commands(app, action);
   diffuser::cli::register_viz_commands(app, action);
-  diffuser::cli::register_demo_commands(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

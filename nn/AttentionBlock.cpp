@@ -25,9 +25,8 @@ std::string block_name(const AttentionBlock& block, const ParameterStore<T>& sto
   return w.ends_with(kSuffix) ? w.substr(0, w.size() - kSuffix.size()) : w;
 }
 
-attention::Diffusion block_diffusion(const ModelConfig& config) {
-  return config.variant == AttentionVariant::kDiffuser ? config.diffusion
-                                                       : attention::Diffusion::plain();
+Diffusion block_diffusion(const ModelConfig& config) {
+  return config.variant == AttentionVariant::kDiffuser ? config.diffusion : Diffusion::plain();
 }
 
 }  // namespace
@@ -72,8 +71,7 @@ void attention_block_init(const AttentionBlock& block, ParameterStore<T>& store,
 }
 
 template <typename T>
-attention::Diffusion attention_block_diffusion(const AttentionBlock& block,
-                                               const ParameterStore<T>& store) {
+Diffusion attention_block_diffusion(const AttentionBlock& block, const ParameterStore<T>& store) {
   if (!block.learn_theta) return block.diffusion;
   const auto values = store.value(block.theta);
   std::vector<double> theta(values.begin(), values.end());
@@ -81,7 +79,7 @@ attention::Diffusion attention_block_diffusion(const AttentionBlock& block,
     DIFFUSER_CHECK(std::isfinite(theta[i]), "parameter '{}': theta[{}] is {}",
                    store.tensor(block.theta).name, i, theta[i]);
   }
-  return attention::Diffusion::from_coefficients(std::move(theta));
+  return Diffusion::from_coefficients(std::move(theta));
 }
 
 template <typename T>
@@ -198,8 +196,8 @@ void attention_block_backward(const AttentionBlock& block, ParameterStore<T>& st
   template AttentionBlock::AttentionBlock(ParameterStore<T>&, const std::string&,                  \
                                           const ModelConfig&);                                     \
   template void attention_block_init<T>(const AttentionBlock&, ParameterStore<T>&, Rng&, double);  \
-  template attention::Diffusion attention_block_diffusion<T>(const AttentionBlock&,                \
-                                                             const ParameterStore<T>&);            \
+  template Diffusion attention_block_diffusion<T>(const AttentionBlock&,                           \
+                                                  const ParameterStore<T>&);                       \
   template void attention_block_forward<T>(const AttentionBlock&, const ParameterStore<T>&,        \
                                            const AttentionCall&, std::span<const T>, std::span<T>, \
                                            AttentionBlockSaved<T>&);                               \

@@ -13,7 +13,7 @@
 #include "attention/AttentionPlan.hpp"
 #include "attention/AttentionSaved.hpp"
 #include "attention/DenseAttention.hpp"
-#include "attention/Diffusion.hpp"
+#include "core/Diffusion.hpp"
 #include "core/Rng.hpp"
 #include "nn/Linear.hpp"
 #include "nn/ModelConfig.hpp"
@@ -36,7 +36,7 @@ struct AttentionBlock {
   std::int64_t dim = 0;
   int heads = 0;
   AttentionVariant variant = AttentionVariant::kDiffuser;
-  attention::Diffusion diffusion;  ///< fixed coefficients (initial values when learnable)
+  Diffusion diffusion;  ///< fixed coefficients (initial values when learnable)
   bool learn_theta = false;
   double attention_dropout = 0.0;  ///< on the edge weights a_e, training only
   attention::MemoryMode memory = attention::MemoryMode::kStoreHops;
@@ -61,8 +61,7 @@ void attention_block_init(const AttentionBlock& block, ParameterStore<T>& store,
 
 /// The coefficients a forward pass uses now: the learnable tensor's values, or the fixed ones.
 template <typename T>
-attention::Diffusion attention_block_diffusion(const AttentionBlock& block,
-                                               const ParameterStore<T>& store);
+Diffusion attention_block_diffusion(const AttentionBlock& block, const ParameterStore<T>& store);
 
 /// Shape, pattern and dropout of one attention block call.
 struct AttentionCall {

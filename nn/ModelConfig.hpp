@@ -6,7 +6,8 @@
 #include <string>
 
 #include "attention/AttentionOptions.hpp"
-#include "attention/Diffusion.hpp"
+#include "attention/Diffusion.hpp"  // Transitional: removed when experiments/ moves to core/Diffusion.hpp
+#include "core/Diffusion.hpp"
 #include "graph/PatternSpec.hpp"
 #include "nn/Pooling.hpp"
 
@@ -51,8 +52,9 @@ struct ModelConfig {
   /// linear projection (the LRA baselines). Unused by the causal LM (always one projection).
   std::int64_t head_hidden = 0;
   AttentionVariant variant = AttentionVariant::kDiffuser;
-  graph::PatternSpec pattern;                                          ///< for diffuser/sparse
-  attention::Diffusion diffusion = attention::Diffusion::ppr(0.1, 5);  ///< for diffuser
+  graph::PatternSpec pattern;  ///< for diffuser/sparse
+  Diffusion diffusion =
+      Diffusion::ppr(Diffusion::kDefaultAlpha, Diffusion::kDefaultHops);  ///< for diffuser
   bool learn_theta = false;  ///< theta per layer learnable (diffuser variant only)
   double attention_dropout = 0.0;
   attention::MemoryMode memory = attention::MemoryMode::kStoreHops;

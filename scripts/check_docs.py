@@ -97,7 +97,7 @@ LONG_COMMANDS = [
 
 # Commands that must run to completion but need more than --cap: (regex, seconds, reason).
 SLOW_COMMANDS = [
-    (r"\bdiffuser demo --out demo\b", 600, "the full demo: 1-4 minutes on two shared cores"),
+    (r"scripts/demo\.py --out demo\b", 600, "the full demo: 1-4 minutes on two shared cores"),
     (r"bench_train_torch\.py", 600, "80 steps in C++, then in PyTorch twice: 1.5-3 minutes"),
 ]
 

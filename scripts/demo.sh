@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # README command (1): set up the machine, build the `diffuser` executable (Release), and run
-# `diffuser demo`: patterns at 16K tokens, spectra, receptive fields, a tiny model trained on
-# generated ListOps, its attention, the pictures, and a summary page (docs/viz.md).
+# scripts/demo.py with it: patterns at 16K tokens, spectra, receptive fields, a tiny model trained
+# on generated ListOps, its attention, the pictures, and a summary page (docs/viz.md).
 # Output goes to demo/ (or the folder given as the first argument); open demo/summary.md.
 # Only the executable is built here, CPU-only (`cpu` preset, build/cpu): the demo runs on the
 # CPU, and skipping nvcc keeps command (1) under 10 minutes on a 2-core machine. The tests,
@@ -13,5 +13,5 @@ start=$(date +%s)
 bash scripts/setup.sh
 cmake --preset cpu
 cmake --build --preset cpu --target diffuser -j "$(nproc)"
-build/cpu/cli/diffuser demo --out "$out"
+/usr/bin/python3 scripts/demo.py --diffuser build/cpu/cli/diffuser --out "$out"
 echo "demo.sh: done in $(($(date +%s) - start)) s; open $out/summary.md"

@@ -7,12 +7,12 @@
 
 namespace diffuser::spectral {
 
-DiffusedOperator::DiffusedOperator(const LinearOperator& base, const DiffusionSpec& spec)
-    : base_(base), spec_(spec) {
-  DIFFUSER_CHECK(spec.is_polynomial(),
+DiffusedOperator::DiffusedOperator(const LinearOperator& base, const Diffusion& diffusion)
+    : base_(base), diffusion_(diffusion) {
+  DIFFUSER_CHECK(diffusion.is_polynomial(),
                  "diffused operator: {} is not a polynomial in A; use its eigenvalue map instead",
-                 spec.describe());
-  theta_ = spec.coefficients();
+                 diffusion.compact());
+  theta_ = diffusion.theta();
 }
 
 void DiffusedOperator::apply(const double* x, double* y) const {
@@ -38,6 +38,8 @@ double DiffusedOperator::spectral_radius_bound() const {
   return bound;
 }
 
-std::string DiffusedOperator::name() const { return spec_.describe() + "[" + base_.name() + "]"; }
+std::string DiffusedOperator::name() const {
+  return diffusion_.compact() + "[" + base_.name() + "]";
+}
 
 }  // namespace diffuser::spectral

@@ -6,18 +6,18 @@
 #include <string>
 #include <vector>
 
-#include "spectral/DiffusionSpec.hpp"
+#include "core/Diffusion.hpp"
 #include "spectral/LinearOperator.hpp"
 
 namespace diffuser::spectral {
 
-/// T = sum_{k=0..K} theta_k A^k (n x n) for a polynomial DiffusionSpec, applied by Horner's
+/// T = sum_{k=0..K} theta_k A^k (n x n) for a polynomial Diffusion, applied by Horner's
 /// rule (K products with A per application): y_K = theta_K x; y_k = A y_{k+1} + theta_k x;
 /// T x = y_0. Symmetric when A is. Holds a reference: `base` must outlive this operator.
 class DiffusedOperator final : public LinearOperator {
  public:
-  /// Throws diffuser::Error for a non-polynomial spec (kPpr, kHeat: use DiffusionSpec::map).
-  DiffusedOperator(const LinearOperator& base, const DiffusionSpec& spec);
+  /// Throws diffuser::Error for an untruncated PPR / heat kernel (use Diffusion::map).
+  DiffusedOperator(const LinearOperator& base, const Diffusion& diffusion);
 
   graph::Index size() const override { return base_.size(); }
   void apply(const double* x, double* y) const override;
@@ -26,11 +26,11 @@ class DiffusedOperator final : public LinearOperator {
   double spectral_radius_bound() const override;
   std::string name() const override;
 
-  const DiffusionSpec& spec() const { return spec_; }
+  const Diffusion& diffusion() const { return diffusion_; }
 
  private:
   const LinearOperator& base_;
-  DiffusionSpec spec_;
+  Diffusion diffusion_;
   std::vector<double> theta_;
 };
 

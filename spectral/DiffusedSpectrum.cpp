@@ -7,12 +7,11 @@
 
 namespace diffuser::spectral {
 
-DiffusedSpectrum diffused_spectrum(const GraphSpectrum& s, const DiffusionSpec& spec) {
-  spec.validate();
+DiffusedSpectrum diffused_spectrum(const GraphSpectrum& s, const Diffusion& spec) {
   DIFFUSER_CHECK(s.n >= 2 && std::isfinite(s.mu2.value) && std::isfinite(s.mu_min.value),
                  "diffused spectrum: needs a computed spectrum with n >= 2 (n = {})", s.n);
   DiffusedSpectrum d;
-  d.spec = spec;
+  d.diffusion = spec;
   const double lo = std::min(s.mu_min.value, s.mu2.value), hi = s.mu2.value;
   d.f_mu2 = spec.map(s.mu2.value);
   d.f_mu_min = spec.map(s.mu_min.value);

@@ -5,7 +5,7 @@
 
 #include <complex>
 
-#include "spectral/DiffusionSpec.hpp"
+#include "core/Diffusion.hpp"
 #include "spectral/GraphSpectrum.hpp"
 
 namespace diffuser::spectral {
@@ -13,11 +13,11 @@ namespace diffuser::spectral {
 /// Spectral quantities of the diffused walk f(P) on the symmetrised pattern (P = D^{-1} S is
 /// similar to M, so f(P) has eigenvalues f(mu_i)), and the image of the directed walk's mu2.
 struct DiffusedSpectrum {
-  DiffusionSpec spec;
+  Diffusion diffusion;
   double f_mu2 = 0.0;     ///< f(mu2): eigenvalue of f(M) on the Fiedler vector
   double f_mu_min = 0.0;  ///< f(mu_min)
   /// max of f over [mu_min, mu2]: an upper bound on every non-trivial eigenvalue of f(M),
-  /// attained (exact) when f is increasing there (PPR, heat, none).
+  /// attained (exact) when f is increasing there (untruncated PPR and heat, plain).
   double second_largest = 0.0;
   /// 1 - second_largest: a lower bound on the one-sided gap of f(M) (f(1) = 1 is kept).
   double gap = 0.0;
@@ -29,7 +29,7 @@ struct DiffusedSpectrum {
   bool exact = false;
 };
 
-/// Applies `spec` to a computed spectrum (n >= 2).
-DiffusedSpectrum diffused_spectrum(const GraphSpectrum& s, const DiffusionSpec& spec);
+/// Applies `diffusion` to a computed spectrum (n >= 2).
+DiffusedSpectrum diffused_spectrum(const GraphSpectrum& s, const Diffusion& diffusion);
 
 }  // namespace diffuser::spectral

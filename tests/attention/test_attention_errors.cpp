@@ -3,28 +3,16 @@
 #include <limits>
 
 #include "attention/DenseAttention.hpp"
-#include "attention/Diffusion.hpp"
 #include "attention/SparseAttention.hpp"
+#include "core/Diffusion.hpp"
 #include "core/Error.hpp"
 #include "tests/Testing.hpp"
 #include "tests/attention/AttentionTestSupport.hpp"
 
 using namespace diffuser::attention;
+using diffuser::Diffusion;
 using namespace diffuser::attention::test;
 using Catch::Matchers::Contains;
-
-TEST_CASE("Diffusion parameters are checked", "[attention][errors]") {
-  CHECK_THROWS_WITH(Diffusion::ppr(1.5, 5), Contains("alpha = 1.5"));
-  CHECK_THROWS_WITH(Diffusion::ppr(std::nan(""), 5), Contains("alpha"));
-  CHECK_THROWS_WITH(Diffusion::ppr(0.1, -1), Contains("hops = -1"));
-  CHECK_THROWS_WITH(Diffusion::ppr(0.1, 1025), Contains("hops = 1025"));
-  CHECK_THROWS_WITH(Diffusion::heat(-1.0, 3), Contains("t = -1"));
-  CHECK_THROWS_WITH(Diffusion::heat(std::numeric_limits<double>::infinity(), 3), Contains("t = "));
-  CHECK_THROWS_WITH(Diffusion::from_coefficients({}), Contains("0 values"));
-  CHECK_THROWS_WITH(Diffusion::from_coefficients({0.5, std::nan("")}), Contains("theta_1"));
-  CHECK_THROWS_WITH(Diffusion::from_coefficients(std::vector<double>(1026, 0.1)),
-                    Contains("1026 values"));
-}
 
 TEST_CASE("Plans refuse empty patterns and empty rows", "[attention][errors]") {
   CHECK_THROWS_WITH(AttentionPlan(diffuser::graph::CsrGraph()), Contains("n = 0"));

@@ -1,55 +1,19 @@
 // Why: the forward pass against closed forms — the dense definition Σ θ_k A^k V, the PPR
-// resolvent α (I − (1−α) A)^{-1} V from a dense solve, the coefficient families, and the
-// documented behaviour of padding, empty key sets and the degenerate polynomials.
+// resolvent α (I − (1−α) A)^{-1} V from a dense solve, and the documented behaviour of padding,
+// empty key sets and the degenerate polynomials (the coefficient families themselves:
+// tests/core/test_diffusion.cpp).
 #include <Eigen/Dense>
 #include <cmath>
 
-#include "attention/Diffusion.hpp"
 #include "attention/SparseAttention.hpp"
+#include "core/Diffusion.hpp"
 #include "tests/Testing.hpp"
 #include "tests/attention/AttentionTestSupport.hpp"
 
 using namespace diffuser::attention;
+using diffuser::Diffusion;
 using namespace diffuser::attention::test;
 using diffuser::testing::rel_error;
-
-TEST_CASE("PPR coefficients follow the closed form and sum to one", "[attention][diffusion]") {
-  const auto d = Diffusion::ppr(0.1, 5);
-  REQUIRE(d.degree() == 5);
-  double sum = 0;
-  for (int k = 0; k < 5; ++k) {
-    CHECK(d.theta()[k] == Approx(0.1 * std::pow(0.9, k)).epsilon(1e-15));
-    sum += d.theta()[k];
-  }
-  CHECK(d.theta()[5] == Approx(std::pow(0.9, 5)).epsilon(1e-15));
-  CHECK(sum + d.theta()[5] == Approx(1.0).epsilon(1e-15));
-  // The original code's 59% on the 5-hop term (DESIGN.md §5).
-  CHECK(d.theta()[5] == Approx(0.59049));
-}
-
-TEST_CASE("Heat-kernel coefficients are the renormalised Poisson weights",
-          "[attention][diffusion]") {
-  const auto d = Diffusion::heat(2.0, 6);
-  REQUIRE(d.degree() == 6);
-  double sum = 0;
-  for (double w : d.theta()) sum += w;
-  CHECK(sum == Approx(1.0).epsilon(1e-14));
-  for (int k = 0; k < 6; ++k) {
-    CHECK(d.theta()[k + 1] / d.theta()[k] == Approx(2.0 / (k + 1)).epsilon(1e-13));
-  }
-  const auto zero = Diffusion::heat(0.0, 3);
-  CHECK(zero.theta() == std::vector<double>{1, 0, 0, 0});
-  // Huge t must not overflow (log-space weights): all mass on the last term.
-  const auto big = Diffusion::heat(1e6, 4);
-  CHECK(big.theta()[4] == Approx(1.0).epsilon(1e-4));
-}
-
-TEST_CASE("hops = 0 means plain attention", "[attention][diffusion]") {
-  CHECK(Diffusion::ppr(0.1, 0).theta() == std::vector<double>{0, 1});
-  CHECK(Diffusion::heat(1.0, 0).theta() == std::vector<double>{0, 1});
-  CHECK(Diffusion().theta() == std::vector<double>{0, 1});
-  CHECK(Diffusion::from_coefficients({0.25, 0.75}).degree() == 1);
-}
 
 namespace {
 

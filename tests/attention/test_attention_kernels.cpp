@@ -20,6 +20,7 @@
 #include "tests/attention/AttentionTestSupport.hpp"
 
 using namespace diffuser::attention;
+using diffuser::Diffusion;
 using namespace diffuser::attention::test;
 using diffuser::testing::rel_error;
 

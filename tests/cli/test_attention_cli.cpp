@@ -481,21 +481,19 @@ TEST_CASE("diffuser attention: option errors", "[cli][attention][errors]") {
   const std::string grads = " --grads '" + f.dir.file("g") + "'";
   f.expect_error(f.args("--heads 2 --alpha 0.1 --hops 2" + dz), {"--dz needs --grads"});
   f.expect_error(f.args("--heads 2 --alpha 0.1 --hops 2" + grads), {"--grads needs --dz"});
-  f.expect_error(f.args("--heads 2"), {"no diffusion given", "exactly one of"});
-  f.expect_error(f.args("--heads 2 --hops 2"), {"no diffusion given"});
   f.expect_error(f.args("--heads 2 --alpha 0.1 --heat 1 --hops 2"),
                  {"exclude each other", "--alpha and --heat"});
   f.expect_error(f.args("--heads 2 --alpha 0.1 --theta 0.5,0.5"),
                  {"exclude each other", "--alpha and --theta"});
-  f.expect_error(f.args("--heads 2 --alpha 0.1"), {"--alpha needs --hops"});
-  f.expect_error(f.args("--heads 2 --heat 1"), {"--heat needs --hops"});
   f.expect_error(f.args("--heads 2 --theta 0.5,0.5 --hops 1"), {"--hops does not go with --theta"});
-  for (const char* alpha : {"0", "1.5", "-0.1", "nan"}) {
+  for (const char* alpha : {"1.5", "-0.1", "nan"}) {
     f.expect_error(f.args("--heads 2 --hops 2 --alpha " + std::string(alpha)),
-                   {"--alpha", "outside (0, 1]"});
+                   {"--alpha = ", "outside [0, 1]"});
   }
-  f.expect_error(f.args("--heads 2 --hops -1 --alpha 0.1"), {"--hops -1 outside"});
-  f.expect_error(f.args("--heads 2 --hops 2 --heat -1"), {"--heat -1", "t >= 0"});
+  f.expect_error(f.args("--heads 2 --hops -1 --alpha 0.1"), {"--hops = -1 outside [0, 1024]"});
+  f.expect_error(f.args("--heads 2 --hops 1025"), {"--hops = 1025 outside [0, 1024]"});
+  f.expect_error(f.args("--heads 2 --hops 2 --heat -1"), {"--heat = -1", "outside [0, 10000]"});
+  f.expect_error(f.args("--heads 2 --heat 1e5"), {"--heat = 100000", "heat-kernel time"});
   f.expect_error(f.args("--heads 2 --theta 0.5,,0.5"), {"--theta '0.5,,0.5'", "entry 2 is empty"});
   f.expect_error(f.args("--heads 2 --theta 0.5,abc"), {"entry 2 'abc' is not a number"});
   f.expect_error(f.args("--heads 2 --theta 0.5,1e400"), {"entry 2 '1e400' is out of range"});
@@ -505,8 +503,11 @@ TEST_CASE("diffuser attention: option errors", "[cli][attention][errors]") {
   f.expect_error(
       f.args("--heads 2 --alpha 0.1 --hops 2" + dz + " --grads '" + f.dir.file("nowhere/g") + "'"),
       {"nowhere/g_dq.npy", "folder", "does not exist"});
-  // Boundary values that are valid: alpha = 1 (Z = V), heat t = 0.
-  for (const char* ok : {"--alpha 1 --hops 2", "--heat 0 --hops 3"}) {
+  // Boundary values that are valid: alpha = 1 (Z = V), alpha = 0 (Z = A^K V), heat t = 0; and
+  // the shared defaults (docs/cli.md, "Diffusion options"): no option is PPR alpha = 0.1,
+  // K = 5, --alpha alone keeps K = 5, --heat alone too, --hops alone keeps alpha = 0.1.
+  for (const char* ok : {"--alpha 1 --hops 2", "--alpha 0 --hops 2", "--heat 0 --hops 3", "",
+                         "--alpha 0.2", "--heat 1", "--hops 2"}) {
     const RunResult r = run_cli(f.dir, f.args("--heads 2 " + std::string(ok)));
     INFO(r.err);
     CHECK(r.exit_code == 0);

@@ -3,7 +3,8 @@
 // float64 computation written here from the definitions (softmax on the pattern, the PPR
 // polynomial in closed form, full softmax attention), diffusion brings a window pattern closer to
 // full attention, the full pattern without diffusion is full attention, the output does not
-// depend on the thread count, and every bad option ends in one clear line on stderr.
+// depend on the thread count, and every bad option ends in one clear line on stderr. Also
+// `diffuser spectral FILE` with the shared diffusion options (cli/DiffusionOptions).
 #include <sys/wait.h>
 
 #include <Eigen/Dense>
@@ -368,4 +369,68 @@ TEST_CASE("spectral approx: every bad option ends in one clear error line",
     CHECK(r.err.find(needle) != std::string::npos);
     CHECK(r.out.empty());
   }
+}
+
+namespace {
+
+// The number after `"key": ` at or after `from` in a JSON text (NaN when absent).
+double json_value(const std::string& text, const std::string& key, std::size_t from = 0) {
+  const std::size_t at = text.find("\"" + key + "\": ", from);
+  if (at == std::string::npos) return std::numeric_limits<double>::quiet_NaN();
+  return std::strtod(text.c_str() + at + key.size() + 4, nullptr);
+}
+
+}  // namespace
+
+TEST_CASE("spectral FILE: the shared diffusion options mean the same as everywhere",
+          "[cli][spectral]") {
+  TempDir dir;
+  const std::string g = dir.file("g.mtx");
+  REQUIRE(run_cli(dir, "graph build --n 120 --window 2 --random 2 --seed 4 --out '" + g + "'")
+              .exit_code == 0);
+  const std::string base = "spectral '" + g + "' --threads 1";
+  // No diffusion option: no "diffused" section.
+  const RunResult none = run_cli(dir, base);
+  REQUIRE(none.exit_code == 0);
+  CHECK(none.out.find("\"diffused\"") == std::string::npos);
+  // One default (PPR alpha = 0.1, K = 5), --alpha alone keeps K = 5, --heat alone too,
+  // --infinite drops the truncation, --hops 0 is plain attention, --theta is taken as is.
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"--hops 5", "ppr(alpha=0.1,K=5)"},   {"--alpha 0.2", "ppr(alpha=0.2,K=5)"},
+      {"--heat 2", "heat(t=2,K=5)"},        {"--alpha 0.2 --infinite", "ppr(alpha=0.2)"},
+      {"--heat 2 --infinite", "heat(t=2)"}, {"--infinite", "ppr(alpha=0.1)"},
+      {"--alpha 0.3 --hops 0", "none"},     {"--theta 0.5,0.5", "theta=[0.5,0.5]"}};
+  for (const auto& [args, spec] : cases) {
+    const RunResult r = run_cli(dir, base + " " + args);
+    INFO(args << "\n" << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("\"spec\": \"" + spec + "\"") != std::string::npos);
+    const std::size_t diffused = r.out.find("\"diffused\"");
+    REQUIRE(diffused != std::string::npos);
+    const double mu2 = json_value(r.out, "mu2");
+    const double f_mu2 = json_value(r.out, "f_mu2", diffused);
+    if (spec == "none") CHECK(f_mu2 == mu2);
+    // theta = (0.5, 0.5): f(mu) = (1 + mu) / 2.
+    if (spec.rfind("theta", 0) == 0) CHECK(f_mu2 == Approx((1 + mu2) / 2).epsilon(1e-14));
+    // The untruncated PPR: f(mu) = alpha / (1 - (1 - alpha) mu).
+    if (spec == "ppr(alpha=0.2)") CHECK(f_mu2 == Approx(0.2 / (1 - 0.8 * mu2)).epsilon(1e-14));
+  }
+  const std::vector<std::pair<std::string, std::string>> errors{
+      {"--alpha 0 --infinite", "--alpha = 0 outside (0, 1]"},
+      {"--infinite --hops 3", "--infinite does not go with --hops"},
+      {"--theta 0.5,0.5 --infinite", "--infinite does not go with --theta"},
+      {"--alpha 0.1 --heat 1", "exclude each other"},
+      {"--hops 2000", "--hops = 2000 outside [0, 1024]"},
+      {"--heat 20000", "--heat = 20000 outside [0, 10000]"}};
+  for (const auto& [args, needle] : errors) {
+    const RunResult r = run_cli(dir, base + " " + args);
+    INFO(args << "\n" << r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find(needle) != std::string::npos);
+  }
+  // The sweep lists take the same limits and name the option.
+  const RunResult sweep =
+      run_cli(dir, "spectral sweep --pattern window-only --lengths 64 --hops 2 --alpha 1.5");
+  CHECK(sweep.exit_code == 1);
+  CHECK(sweep.err.find("--alpha = 1.5 outside [0, 1]") != std::string::npos);
 }

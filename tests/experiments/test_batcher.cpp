@@ -7,7 +7,7 @@
 #include <set>
 
 #include "core/Error.hpp"
-#include "experiments/Batcher.hpp"
+#include "experiments/data/Batcher.hpp"
 #include "tests/Testing.hpp"
 
 using namespace diffuser;

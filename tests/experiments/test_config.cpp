@@ -4,7 +4,7 @@
 
 #include "core/AtomicFile.hpp"
 #include "core/Error.hpp"
-#include "experiments/Config.hpp"
+#include "experiments/config/Config.hpp"
 #include "tests/Testing.hpp"
 
 using diffuser::Error;

@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "core/Error.hpp"
-#include "experiments/Cifar10.hpp"
-#include "experiments/CompressedFile.hpp"
-#include "experiments/FashionMnist.hpp"
-#include "experiments/IdxArray.hpp"
+#include "experiments/data/Cifar10.hpp"
+#include "experiments/data/CompressedFile.hpp"
+#include "experiments/data/FashionMnist.hpp"
+#include "experiments/data/IdxArray.hpp"
 #include "tests/Testing.hpp"
 
 using namespace diffuser;

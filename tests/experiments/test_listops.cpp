@@ -12,8 +12,8 @@
 
 #include "core/AtomicFile.hpp"
 #include "core/Error.hpp"
-#include "experiments/ListOps.hpp"
-#include "experiments/ListOpsGenerator.hpp"
+#include "experiments/data/ListOps.hpp"
+#include "experiments/data/ListOpsGenerator.hpp"
 #include "tests/Testing.hpp"
 
 using namespace diffuser;

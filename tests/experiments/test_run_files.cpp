@@ -9,11 +9,11 @@
 
 #include "core/AtomicFile.hpp"
 #include "core/Error.hpp"
-#include "experiments/Config.hpp"
-#include "experiments/ExperimentModel.hpp"
-#include "experiments/Metrics.hpp"
-#include "experiments/ProgressBar.hpp"
-#include "experiments/RunLog.hpp"
+#include "experiments/config/Config.hpp"
+#include "experiments/tasks/Metrics.hpp"
+#include "experiments/training/ExperimentModel.hpp"
+#include "experiments/training/ProgressBar.hpp"
+#include "experiments/training/RunLog.hpp"
 #include "tests/Testing.hpp"
 
 using namespace diffuser;

@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "core/Error.hpp"
-#include "experiments/SequenceDataset.hpp"
+#include "experiments/data/SequenceDataset.hpp"
 #include "tests/Testing.hpp"
 
 using namespace diffuser;

@@ -13,9 +13,9 @@
 
 #include "core/AtomicFile.hpp"
 #include "core/Error.hpp"
-#include "experiments/ByteLmDataset.hpp"
-#include "experiments/FortunesBuilder.hpp"
-#include "experiments/TextDataset.hpp"
+#include "experiments/data/ByteLmDataset.hpp"
+#include "experiments/data/FortunesBuilder.hpp"
+#include "experiments/data/TextDataset.hpp"
 #include "tests/Testing.hpp"
 
 using namespace diffuser;

@@ -35,7 +35,7 @@ inline nn::ModelConfig tiny_config(nn::ModelKind kind, nn::AttentionVariant vari
   c.attention_dropout = 0.0;
   c.variant = variant;
   c.pattern = graph::parse_pattern_spec("window=1,global=1,random=1,seed=5");
-  c.diffusion = attention::Diffusion::ppr(0.3, 3);
+  c.diffusion = diffuser::Diffusion::ppr(0.3, 3);
   return c;
 }
 

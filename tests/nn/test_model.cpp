@@ -57,7 +57,7 @@ std::vector<GradCase> grad_cases() {
       });
   add("classifier/diffuser/post/heat/theta", K::kClassifier, V::kDiffuser, N::kPost,
       [](GradCase& g) {
-        g.config.diffusion = attention::Diffusion::heat(1.5, 4);
+        g.config.diffusion = diffuser::Diffusion::heat(1.5, 4);
         g.config.learn_theta = true;
         g.config.pool = Pooling::kMean;
       });
@@ -303,7 +303,7 @@ TEST_CASE("model: the causal LM's logits at t never depend on tokens after t", "
     // keys would read the future; with it, diffusion over the lower-triangular A stays causal.
     c.pattern =
         graph::parse_pattern_spec("window=2,global=2,global-positions=spread,random=3,seed=9");
-    c.diffusion = attention::Diffusion::ppr(0.1, 5);
+    c.diffusion = diffuser::Diffusion::ppr(0.1, 5);
     Model<double> model(c);
     model.init(1);
     diffuser::testing::randomize_parameters(model, 2);

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "attention/Diffusion.hpp"
+#include "core/Diffusion.hpp"
 #include "core/Npy.hpp"
 #include "core/Threads.hpp"
 #include "graph/PatternSpec.hpp"
@@ -42,7 +42,7 @@ ModelConfig config_from_json(const nlohmann::json& j) {
   c.head_hidden = j.at("head_hidden").get<std::int64_t>();
   c.variant = parse_attention_variant(j.at("variant").get<std::string>());
   c.pattern = graph::parse_pattern_spec(j.at("pattern").get<std::string>());
-  c.diffusion = attention::Diffusion::from_coefficients(j.at("theta").get<std::vector<double>>());
+  c.diffusion = diffuser::Diffusion::from_coefficients(j.at("theta").get<std::vector<double>>());
   c.learn_theta = j.at("learn_theta").get<bool>();
   c.dropout = 0.0;
   c.attention_dropout = 0.0;

@@ -571,8 +571,5 @@ TEST_CASE("tensors for `attention`: wrong dtypes and shapes, NaN; other commands
                       {"impossible size: dense n x n beyond memory",
                        {"spectral", "approx", "--lengths", "2000000000", "--pattern", "full"},
                        "n x n buffers, above the limit"},
-                      {"unwritable --out",
-                       {"demo", "--out", "/proc/x", "--no-plots"},
-                       "--out /proc/x: cannot create the folder"},
                   });
 }

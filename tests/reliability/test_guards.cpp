@@ -7,7 +7,7 @@
 #include "core/Error.hpp"
 #include "core/JsonDepth.hpp"
 #include "core/MemoryBudget.hpp"
-#include "experiments/Config.hpp"
+#include "experiments/config/Config.hpp"
 #include "graph/EdgeList.hpp"
 #include "graph/MatrixMarket.hpp"
 #include "graph/Patterns.hpp"

@@ -10,9 +10,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/Error.hpp"
-#include "experiments/Config.hpp"
-#include "experiments/RunLog.hpp"
-#include "experiments/Trainer.hpp"
+#include "experiments/config/Config.hpp"
+#include "experiments/training/RunLog.hpp"
+#include "experiments/training/Trainer.hpp"
 #include "nn/Checkpoint.hpp"
 #include "tests/Testing.hpp"
 

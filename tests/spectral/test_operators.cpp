@@ -2,6 +2,7 @@
 // bit-identical results for any thread count, and reject bad input with a clear error.
 #include <cmath>
 
+#include "core/Diffusion.hpp"
 #include "core/Error.hpp"
 #include "core/Rng.hpp"
 #include "core/Threads.hpp"
@@ -106,9 +107,9 @@ TEST_CASE("diffused operator is the Horner polynomial of its base", "[cpu][spect
   const CsrGraph g = window_pattern(120, 2, 1, 2, 3);
   const WalkOperator p(g);
   const Eigen::MatrixXd pd = dense_walk(g);
-  for (const DiffusionSpec& spec : {DiffusionSpec::ppr_truncated(0.1, 5),
-                                    DiffusionSpec::heat_truncated(2.0, 8), DiffusionSpec::none()}) {
-    const auto th = spec.coefficients();
+  for (const Diffusion& spec :
+       {Diffusion::ppr(0.1, 5), Diffusion::heat(2.0, 8), Diffusion::plain()}) {
+    const auto th = spec.theta();
     Eigen::MatrixXd t = Eigen::MatrixXd::Zero(g.n(), g.n());
     Eigen::MatrixXd pk = Eigen::MatrixXd::Identity(g.n(), g.n());
     for (double c : th) {
@@ -119,8 +120,7 @@ TEST_CASE("diffused operator is the Horner polynomial of its base", "[cpu][spect
     CHECK(apply_error(op, t) <= 1e-13);
     CHECK(op.spectral_radius_bound() >= 1.0 - 1e-12);
   }
-  CHECK_THROWS_WITH(DiffusedOperator(p, DiffusionSpec::ppr(0.1)),
-                    Catch::Contains("not a polynomial"));
+  CHECK_THROWS_WITH(DiffusedOperator(p, Diffusion::ppr(0.1)), Catch::Contains("not a polynomial"));
 }
 
 TEST_CASE("operators give identical results on 1 and 2 threads", "[cpu][spectral][operators]") {

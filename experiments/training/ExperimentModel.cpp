@@ -1,0 +1,63 @@
+// Why: config sections -> nn::ModelConfig (see ExperimentModel.hpp).
+#include "experiments/training/ExperimentModel.hpp"
+
+#include "core/Error.hpp"
+#include "graph/PatternSpec.hpp"
+
+namespace diffuser::experiments {
+
+nn::ModelConfig experiment_model_config(const ExperimentConfig& c, const TaskShape& shape) {
+  const ModelSection& model = c.model;
+  const AttentionSection& att = c.attention;
+  nn::ModelConfig m;
+  m.kind = shape.kind;
+  m.vocab = shape.vocab;
+  m.num_classes = shape.num_classes;
+  m.max_len = shape.max_len;
+  m.layers = model.layers;
+  m.dim = model.dim;
+  m.heads = model.heads;
+  m.mlp_dim = model.mlp_dim;
+  m.norm = model.norm == "post" ? nn::NormPlacement::kPost : nn::NormPlacement::kPre;
+  m.ln_eps = model.ln_eps;
+  m.dropout = model.dropout;
+  m.pool = nn::parse_pooling(model.pool);
+
+  m.variant = att.variant == "diffuser" ? nn::AttentionVariant::kDiffuser
+              : att.variant == "sparse" ? nn::AttentionVariant::kSparse
+                                        : nn::AttentionVariant::kFull;
+  try {
+    m.pattern = graph::parse_pattern_spec(att.pattern);
+  } catch (const Error& e) {
+    fail("config key 'attention.pattern' = '{}': {}", att.pattern, e.what());
+  }
+  if (m.variant == nn::AttentionVariant::kDiffuser) {
+    const int hops = static_cast<int>(att.hops);
+    if (att.diffusion == "ppr") {
+      m.diffusion = attention::Diffusion::ppr(att.alpha, hops);
+    } else if (att.diffusion == "heat") {
+      m.diffusion = attention::Diffusion::heat(att.heat_t, hops);
+    } else {
+      DIFFUSER_CHECK(!att.theta.empty(),
+                     "config key 'attention.theta' is empty but attention.diffusion = theta");
+      m.diffusion = attention::Diffusion::from_coefficients(att.theta);
+    }
+  } else {
+    m.diffusion = attention::Diffusion::plain();
+  }
+  m.learn_theta = att.learn_theta;
+  DIFFUSER_CHECK(!m.learn_theta || m.variant == nn::AttentionVariant::kDiffuser,
+                 "config key 'attention.learn_theta' = true needs attention.variant = diffuser "
+                 "(got {})",
+                 att.variant);
+  m.attention_dropout = att.dropout;
+  m.memory = att.recompute ? attention::MemoryMode::kRecompute : attention::MemoryMode::kStoreHops;
+  nn::validate_model_config(m);
+  return m;
+}
+
+nn::ModelConfig experiment_model_config(const Config& config, const TaskShape& shape) {
+  return experiment_model_config(ExperimentConfig::read(config), shape);
+}
+
+}  // namespace diffuser::experiments
