@@ -28,7 +28,7 @@ struct PlanOptions {
 };
 
 /// A pattern prepared for attention: row i = query i, its columns = the keys it attends to
-/// (DESIGN.md §1). Immutable after construction; safe to share between threads.
+/// (docs/design.md §1). Immutable after construction; safe to share between threads.
 class AttentionPlan {
  public:
   /// Copies the pattern (edge values, if any, are ignored) and builds the transpose, the edge

@@ -63,7 +63,7 @@ void dense_attention_forward(graph::Index n, const graph::CsrGraph* pattern,
                              std::span<T> z, DenseAttentionSaved<T>* saved = nullptr,
                              std::uint64_t memory_limit = 0);
 
-/// Dense attention backward (DESIGN.md §1 with GEMMs): dY_0 = dZ, dY_{k+1} = A^T dY_k,
+/// Dense attention backward (docs/design.md §1 with GEMMs): dY_0 = dZ, dY_{k+1} = A^T dY_k,
 /// dV = sum_k theta_k dY_k, dA = [dY_0 .. dY_{K-1}] [Y_1 .. Y_K]^T (one GEMM of inner size K·D),
 /// dropout and softmax backward, dQ = dS K / sqrt(D), dK = dS^T Q / sqrt(D).
 template <typename T>

@@ -1,5 +1,5 @@
 // Why: per-edge, per-head values (scores, weights, their gradients) are stored in one fixed
-// layout on every backend (DESIGN.md §3). The kernels address them through this small stride
+// layout on every backend (docs/design.md §3). The kernels address them through this small stride
 // pair, so the layout is decided in one place (docs/architecture.md, "Edge-value layout") and
 // the benchmark can still time both candidates.
 #pragma once

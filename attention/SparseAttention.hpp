@@ -18,7 +18,7 @@ namespace diffuser::attention {
 /// single-threaded loops with double accumulation; the test oracle).
 enum class Kernels { kOptimized, kReference };
 
-/// Sparse attention with diffusion, forward (DESIGN.md §1), per sequence b and head h:
+/// Sparse attention with diffusion, forward (docs/design.md §1), per sequence b and head h:
 ///   s_e = <q_i, k_j> / sqrt(D) on the pattern's edges e = (i, j) with j < len_b;
 ///   a_e = softmax of s over row i's valid edges (a = 0 on rows i >= len_b, on padded keys, and
 ///         on a valid row whose keys are all padded, so that row receives nothing from A);
@@ -40,7 +40,7 @@ void sparse_attention_forward(const AttentionPlan& plan, const AttentionOptions&
 
 /// Backward of sparse_attention_forward for loss gradient dz = dL/dZ ([batch, n, H·D]; rows
 /// i >= len_b are ignored): fills dq, dk, dv and optionally dtheta (AttentionGradients).
-/// Math (DESIGN.md §1): dY_0 = dZ, dY_{k+1} = A^T dY_k (over the plan's transposed graph),
+/// Math (docs/design.md §1): dY_0 = dZ, dY_{k+1} = A^T dY_k (over the plan's transposed graph),
 /// dV = sum_k theta_k dY_k, dtheta_k = <dY_k, V>, dA = sum_{k<K} dY_k Y_{k+1}^T on the pattern,
 /// dropout backward, ds_e = a_e (da_e - sum_row a da), dq_i = sum_e ds_e k_j / sqrt(D),
 /// dk_j = sum_e ds_e q_i / sqrt(D). `plan` and `inputs` must be those of the forward call that

@@ -1,4 +1,4 @@
-# DIFFUSER_CUDA=AUTO|ON|OFF (DESIGN.md §3): AUTO builds the CUDA backend when nvcc is found,
+# DIFFUSER_CUDA=AUTO|ON|OFF (docs/design.md §3): AUTO builds the CUDA backend when nvcc is found,
 # ON fails loudly without it, OFF never touches nvcc. Default architecture 90 (H100/H200)
 # unless the user sets CMAKE_CUDA_ARCHITECTURES ("native" fails on machines without a GPU).
 set(DIFFUSER_HAVE_CUDA OFF)

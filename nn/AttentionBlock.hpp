@@ -22,8 +22,8 @@
 namespace diffuser::nn {
 
 /// y = Z W_o^T + b_o with Z = Attn(x W_q^T + b_q, x W_k^T + b_k, x W_v^T + b_v), all Linears
-/// d -> d, H heads of width D = d / H (head h = columns h·D .. h·D+D-1, DESIGN.md §3).
-/// Attn per variant (DESIGN.md §1):
+/// d -> d, H heads of width D = d / H (head h = columns h·D .. h·D+D-1, docs/design.md §3).
+/// Attn per variant (docs/design.md §1):
 ///  - kDiffuser: sparse attention on the call's pattern plan, Z = sum_k theta_k A^k V with theta
 ///    from config.diffusion, or the learnable "<name>.theta" ([K+1], kNorm: no weight decay)
 ///    when config.learn_theta (initialised to config.diffusion's coefficients);

@@ -6,7 +6,6 @@
 #include <string>
 
 #include "attention/AttentionOptions.hpp"
-#include "attention/Diffusion.hpp"  // Transitional: removed when experiments/ moves to core/Diffusion.hpp
 #include "core/Diffusion.hpp"
 #include "graph/PatternSpec.hpp"
 #include "nn/Pooling.hpp"
@@ -21,7 +20,7 @@ enum class ModelKind {
   kCausalLm,     ///< next-byte prediction at every position; the pattern is made causal
 };
 
-/// Which attention each encoder layer uses (DESIGN.md §1).
+/// Which attention each encoder layer uses (docs/design.md §1).
 enum class AttentionVariant {
   kDiffuser,  ///< pattern + diffusion (theta from `diffusion`)
   kSparse,    ///< same pattern, no diffusion (Z = A V)

@@ -7,7 +7,7 @@ parameter gradients. This script writes them as a small set of .npy files plus a
 under tests/data/torch_golden/; tests/nn/test_torch_reference.cpp compares against them without
 needing PyTorch.
 
-Everything here is written from the math in DESIGN.md section 1 and docs/nn.md (it does not call
+Everything here is written from the math in docs/design.md section 1 and docs/nn.md (it does not call
 into diffuser): embeddings, LayerNorm, exact-erf GELU, multi-head attention restricted to the
 pattern as an explicit dense mask (plus the causal mask for the LM), the diffusion polynomial Z = sum_k theta_k A^k V evaluated
 densely by Horner, pooling, heads, cross-entropy with label smoothing. The only thing taken from
@@ -79,7 +79,7 @@ CASES = [
 
 
 def diffusion_theta(d):
-    """theta_0..theta_K of DESIGN.md section 1 (plain attention: (0, 1))."""
+    """theta_0..theta_K of docs/design.md section 1 (plain attention: (0, 1))."""
     if d["family"] == "plain":
         return [0.0, 1.0]
     if d["family"] == "ppr":

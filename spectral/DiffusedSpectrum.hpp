@@ -1,5 +1,5 @@
-// Why: diffusion changes the spectrum by a scalar map f (DESIGN.md §1); applied to the computed
-// eigenvalues of the pattern it shows how many hops / which alpha close the gap to full
+// Why: diffusion changes the spectrum by a scalar map f (docs/design.md §1); applied to the
+// computed eigenvalues of the pattern it shows how many hops / which alpha close the gap to full
 // attention, without another eigen-solve.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Why: the eigen-solvers see operators (y = A x), never storage (DESIGN.md §4, after Spectra).
+// Why: the eigen-solvers see operators (y = A x), never storage (docs/design.md §4, after Spectra).
 // One abstract interface lets the same Lanczos/Arnoldi/dense code run on the normalised
 // adjacency, the Laplacian, walk matrices, attention matrices and diffused polynomials of them.
 #pragma once

@@ -1,5 +1,5 @@
 // Why: the pattern's spectral gap is defined on the normalised adjacency of its symmetrised 0/1
-// pattern (DESIGN.md §1). This operator owns that symmetrised pattern and the degree scaling,
+// pattern (docs/design.md §1). This operator owns that symmetrised pattern and the degree scaling,
 // so the Laplacian, the sweep cut and shift-invert all read one consistent definition.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Why: the one place tests include Catch2 from (DESIGN.md §2: Catch2 only in tests/), plus
+// Why: the one place tests include Catch2 from (docs/design.md §2: Catch2 only in tests/), plus
 // small shared helpers: relative errors, poisoned buffers, temporary directories.
 #pragma once
 

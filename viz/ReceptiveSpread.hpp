@@ -13,7 +13,7 @@
 namespace diffuser::viz {
 
 /// Row `query` of the powers of A (A = the graph's edge values, row = query, column = key) and
-/// of the diffused operator T = sum_k theta_k A^k (DESIGN.md §1):
+/// of the diffused operator T = sum_k theta_k A^k (docs/design.md §1):
 ///   hops[k, :] = e_q^T A^k (k = 0..K; hops[0] = e_q),   diffused = sum_k theta_k hops[k, :].
 /// For a row-stochastic A every hops row sums to 1 and diffused sums to sum_k theta_k.
 struct ReceptiveSpread {

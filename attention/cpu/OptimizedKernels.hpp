@@ -1,5 +1,5 @@
-// Why: the fast CPU path of DESIGN.md §1. Each kernel runs over one sequence, row-parallel with
-// OpenMP over the plan's work-balanced row blocks (dynamic schedule; every output row is
+// Why: the fast CPU path of docs/design.md §1. Each kernel runs over one sequence, row-parallel
+// with OpenMP over the plan's work-balanced row blocks (dynamic schedule; every output row is
 // computed by one thread in a fixed order, so results are bitwise identical for any thread
 // count), reads each neighbour's whole H·D feature row once per edge, and vectorises over the
 // head dimension. A^T products run over the transposed graph; nothing uses atomics. Tiny calls

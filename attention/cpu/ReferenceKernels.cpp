@@ -1,4 +1,4 @@
-// Why: plain loops, double accumulation; each step mirrors one line of DESIGN.md §1.
+// Why: plain loops, double accumulation; each step mirrors one line of docs/design.md §1.
 #include "attention/cpu/ReferenceKernels.hpp"
 
 #include <algorithm>

@@ -1,6 +1,6 @@
-// Why: the plain reference implementation of DESIGN.md §1 — simple loops over sequences, heads,
-// rows and edges, double accumulation, single-threaded, no transposed graph (A^T products are
-// scatters over the pattern's own edges). It is the oracle the optimised kernels are tested
+// Why: the plain reference implementation of docs/design.md §1 — simple loops over sequences,
+// heads, rows and edges, double accumulation, single-threaded, no transposed graph (A^T products
+// are scatters over the pattern's own edges). It is the oracle the optimised kernels are tested
 // against, so it is written for obviousness, not speed.
 #pragma once
 

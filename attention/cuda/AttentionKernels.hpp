@@ -1,7 +1,7 @@
 // Why: the own CUDA kernels of the attention backend behind plain-pointer launch functions, so
 // host code (.cpp, compiled by the C++ compiler) can queue them without seeing device code.
 // Every launch works on ONE sequence: activations [n, H*D] row-major, edge values [H, nnz]
-// (EdgeLayout::head_major, the layout of every backend). Rows i >= len are padding (DESIGN.md
+// (EdgeLayout::head_major, the layout of every backend). Rows i >= len are padding (docs/design.md
 // §1: padded keys contribute nothing, padded queries produce zeros). All kernels give the same
 // bits on every run: each output element is summed by one thread or one fixed reduction tree,
 // never with atomics.

@@ -1,5 +1,5 @@
-// Why: the host API of the CUDA backend. It implements the contract of DESIGN.md §1 exactly like
-// the CPU backend (same inputs, options, saved record, gradients, dropout masks) on an NVIDIA
+// Why: the host API of the CUDA backend. It implements the contract of docs/design.md §1 exactly
+// like the CPU backend (same inputs, options, saved record, gradients, dropout masks) on an NVIDIA
 // GPU, and picks the data path by where the tensors live: host tensors are copied in and out,
 // device tensors are used in place. No CUDA headers: the CLI and CPU code can include it.
 #pragma once
@@ -43,7 +43,7 @@ class CudaAttention {
   /// Switches between the cuSPARSE and the fused path (same results within fp32 rounding).
   void set_path(CudaPath path);
 
-  /// Forward Z = sum_k theta_k A^k V (DESIGN.md §1). q, k, v, z are either all host memory
+  /// Forward Z = sum_k theta_k A^k V (docs/design.md §1). q, k, v, z are either all host memory
   /// (copied to the device and back) or all device memory (used in place); anything else
   /// throws. When `saved` is not null it receives the host record backward() needs (edge
   /// weights and, in MemoryMode::kStoreHops, the hop states: a device-to-host copy).

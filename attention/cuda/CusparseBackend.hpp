@@ -1,4 +1,4 @@
-// Why: the cuSPARSE baseline the own kernels are measured against (DESIGN.md §3). It keeps one
+// Why: the cuSPARSE baseline the own kernels are measured against (docs/design.md §3). It keeps one
 // CSR descriptor per head for the pattern and one per head for its transpose, all sharing the
 // pattern's device offsets/columns (no copy of the pattern per head), plus the dense operand
 // descriptors, created once per head shape and re-pointed per call; features are read in place

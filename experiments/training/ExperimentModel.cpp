@@ -34,16 +34,16 @@ nn::ModelConfig experiment_model_config(const ExperimentConfig& c, const TaskSha
   if (m.variant == nn::AttentionVariant::kDiffuser) {
     const int hops = static_cast<int>(att.hops);
     if (att.diffusion == "ppr") {
-      m.diffusion = attention::Diffusion::ppr(att.alpha, hops);
+      m.diffusion = Diffusion::ppr(att.alpha, hops);
     } else if (att.diffusion == "heat") {
-      m.diffusion = attention::Diffusion::heat(att.heat_t, hops);
+      m.diffusion = Diffusion::heat(att.heat_t, hops);
     } else {
       DIFFUSER_CHECK(!att.theta.empty(),
                      "config key 'attention.theta' is empty but attention.diffusion = theta");
-      m.diffusion = attention::Diffusion::from_coefficients(att.theta);
+      m.diffusion = Diffusion::from_coefficients(att.theta);
     }
   } else {
-    m.diffusion = attention::Diffusion::plain();
+    m.diffusion = Diffusion::plain();
   }
   m.learn_theta = att.learn_theta;
   DIFFUSER_CHECK(!m.learn_theta || m.variant == nn::AttentionVariant::kDiffuser,

@@ -1,7 +1,7 @@
 // Why: shared pieces of the attention tests — random patterns with the awkward rows the kernels
 // must handle (self-loop only, global rows of degree n, causal rows, rows whose keys are all
 // padded), random tensors, and an independent dense oracle in double that applies
-// DESIGN.md §1 literally (dense masked softmax, explicit matrix powers Σ θ_k A^k V).
+// docs/design.md §1 literally (dense masked softmax, explicit matrix powers Σ θ_k A^k V).
 #pragma once
 
 #include <cmath>

@@ -215,7 +215,7 @@ TEST_CASE("Degree-0 polynomial and a single-token sequence", "[attention][forwar
 
 TEST_CASE("Padded query rows give zero output and zero gradients for every K, both kernels",
           "[attention][forward][padding]") {
-  // DESIGN.md: "padded query rows produce zeros". K = 0 (theta = (theta_0), Z = theta_0 V) is
+  // docs/design.md: "padded query rows produce zeros". K = 0 (theta = (theta_0), Z = theta_0 V) is
   // the case no hop zeroes, so each kernel must zero those rows itself. Valid rows are compared
   // with the dense oracle in double (1e-13: a few roundings per product on n = 10).
   const Index n = 10;

@@ -54,7 +54,7 @@ CsrGraph make_pattern(Index n, bool causal, std::uint64_t seed) {
   return CsrGraph::from_edges(n, rows, cols);
 }
 
-/// Dense float64 oracle of DESIGN.md §1 for one sequence of [n, H·D] tensors.
+/// Dense float64 oracle of docs/design.md §1 for one sequence of [n, H·D] tensors.
 struct Oracle {
   std::vector<double> z, dq, dk, dv;
 };
@@ -165,7 +165,7 @@ Oracle dense_oracle(const CsrGraph& g, int heads, const std::vector<double>& q,
   return o;
 }
 
-/// Truncated PPR coefficients (DESIGN.md §1): alpha (1-alpha)^k for k < K, (1-alpha)^K last.
+/// Truncated PPR coefficients (docs/design.md §1): alpha (1-alpha)^k for k < K, (1-alpha)^K last.
 std::vector<double> ppr_theta(double alpha, int hops) {
   std::vector<double> t;
   for (int k = 0; k < hops; ++k) t.push_back(alpha * std::pow(1 - alpha, k));

@@ -131,7 +131,7 @@ TEST_CASE("config -> ModelConfig: every model and attention key lands in its fie
   CHECK(m.pool == nn::Pooling::kMean);
   CHECK(m.variant == nn::AttentionVariant::kDiffuser);
   CHECK(m.pattern == graph::parse_pattern_spec("window=3,global=2,random=1,seed=9"));
-  CHECK(m.diffusion == attention::Diffusion::ppr(0.2, 4));
+  CHECK(m.diffusion == Diffusion::ppr(0.2, 4));
   CHECK(m.learn_theta);
   CHECK(m.attention_dropout == 0.05);
   CHECK(m.memory == attention::MemoryMode::kRecompute);
@@ -140,10 +140,10 @@ TEST_CASE("config -> ModelConfig: every model and attention key lands in its fie
     m = experiment_model_config(
         make_config(j, {"attention.diffusion=heat", "attention.heat_t=2.5", "attention.hops=6"}),
         shape);
-    CHECK(m.diffusion == attention::Diffusion::heat(2.5, 6));
+    CHECK(m.diffusion == Diffusion::heat(2.5, 6));
     m = experiment_model_config(
         make_config(j, {"attention.diffusion=theta", "attention.theta=[0.5, 0.3, 0.2]"}), shape);
-    CHECK(m.diffusion == attention::Diffusion::from_coefficients({0.5, 0.3, 0.2}));
+    CHECK(m.diffusion == Diffusion::from_coefficients({0.5, 0.3, 0.2}));
     CHECK(m.memory == attention::MemoryMode::kRecompute);
   }
   SECTION("sparse and full use plain attention whatever the diffusion keys say") {
@@ -152,7 +152,7 @@ TEST_CASE("config -> ModelConfig: every model and attention key lands in its fie
           make_config(j, {std::string("attention.variant=") + v, "attention.learn_theta=false",
                           "attention.recompute=false"}),
           shape);
-      CHECK(m.diffusion == attention::Diffusion::plain());
+      CHECK(m.diffusion == Diffusion::plain());
       CHECK(m.memory == attention::MemoryMode::kStoreHops);
     }
     CHECK(m.variant == nn::AttentionVariant::kFull);

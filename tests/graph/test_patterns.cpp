@@ -214,7 +214,7 @@ TEST_CASE("blocks, dilated, random cells, expander, full equal brute force", "[g
 
 TEST_CASE("blocks follow the original Diffuser band", "[graph][patterns]") {
   // Blocks of 64 at stride 32: a token sees its own and the neighbouring 32-token chunks:
-  // 96 keys inside, 64 at either end (DESIGN.md §5).
+  // 96 keys inside, 64 at either end (docs/design.md §5).
   const CsrGraph g = build_pattern(256, spec_of("blocks=64"));
   CHECK(g.degree(0) == 64);
   CHECK(g.degree(31) == 64);

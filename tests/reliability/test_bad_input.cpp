@@ -1,5 +1,5 @@
 // Why: the bad-input table of docs/reliability.md, row by row, against the built executable.
-// Every row must end the way DESIGN.md promises: exit status 1 (2 for command-line usage
+// Every row must end the way docs/design.md promises: exit status 1 (2 for command-line usage
 // errors), no signal, no hang, and exactly one line on stderr that names the problem. The
 // expected text of each row is the message pattern the table documents.
 #include <cmath>

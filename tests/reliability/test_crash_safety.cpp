@@ -1,4 +1,4 @@
-// Why: "an interrupted run loses nothing" (DESIGN.md §3). A process killed with SIGKILL (no
+// Why: "an interrupted run loses nothing" (docs/design.md §3). A process killed with SIGKILL (no
 // handler, no cleanup) in the middle of writing a checkpoint must leave the previous checkpoint
 // intact and loadable, and a killed training run must resume from it. The first test stops the
 // writer at a known point inside write_atomic (deterministic); the second kills a real

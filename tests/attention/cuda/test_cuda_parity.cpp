@@ -1,4 +1,4 @@
-// Why: the CUDA backend must implement DESIGN.md §1 exactly like the CPU: each case runs the
+// Why: the CUDA backend must implement docs/design.md §1 exactly like the CPU: each case runs the
 // plain CPU reference (double accumulation) and the GPU (both the cuSPARSE and the fused path,
 // each with the default row split and with a tiny long-row threshold that sends most rows
 // through the block-per-row and segmented kernels) and compares everything they produce.
