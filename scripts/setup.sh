@@ -5,10 +5,10 @@
 set -euo pipefail
 
 PKGS=(
-  build-essential cmake ninja-build git pkg-config
+  build-essential cmake ninja-build git pkg-config ccache
   libeigen3-dev libspectra-dev libboost-graph-dev libfmt-dev catch2
   nlohmann-json3-dev libcli11-dev libomp-dev clang-format zlib1g-dev
-  python3 python3-numpy python3-matplotlib graphviz
+  python3 python3-numpy python3-matplotlib python3-venv graphviz
   dataset-fashion-mnist fortunes fortunes-min
 )
 

@@ -16,6 +16,7 @@
 #include "experiments/data/ListOps.hpp"
 #include "experiments/tasks/TaskData.hpp"
 #include "experiments/training/ExperimentModel.hpp"
+#include "experiments/training/TrainedCheckpoint.hpp"
 #include "graph/Patterns.hpp"
 #include "nn/AttentionPlanCache.hpp"
 #include "nn/Checkpoint.hpp"
@@ -75,24 +76,21 @@ graph::CsrGraph CapturedAttention::head_graph(std::int64_t layer, std::int64_t h
 
 CapturedAttention capture_attention(const std::string& checkpoint, const CaptureInput& input,
                                     int threads) {
-  const nn::Checkpoint ck = nn::load_checkpoint(checkpoint);
-  DIFFUSER_CHECK(
-      ck.meta.contains("config") && ck.meta.contains("task") && ck.meta.contains("trainer"),
-      "{}: not a checkpoint written by `diffuser train` (no config/task/trainer)", checkpoint);
-  experiments::Config c;
-  c.apply_json(ck.meta["config"], checkpoint);
-  const experiments::TaskShape shape = experiments::TaskShape::from_json(ck.meta["task"]);
-  nn::ModelConfig mc = experiments::experiment_model_config(c, shape);
+  const experiments::TrainedCheckpoint trained = experiments::TrainedCheckpoint::load(checkpoint);
+  const nn::Checkpoint& ck = trained.checkpoint;
+  const experiments::Config& c = trained.config;
+  const experiments::TaskShape& shape = trained.shape;
+  nn::ModelConfig mc = experiments::experiment_model_config(trained.experiment, shape);
   if (mc.kind == nn::ModelKind::kCausalLm) mc.num_classes = mc.vocab;
   std::optional<ThreadCountGuard> guard;
-  const int t = threads > 0 ? threads : static_cast<int>(c.get_int("train.threads"));
+  const int t = threads > 0 ? threads : static_cast<int>(trained.experiment.train.threads);
   if (t > 0) guard.emplace(t);
 
   CapturedAttention out;
   out.checkpoint = checkpoint;
-  out.task = c.get_string("task.name");
+  out.task = trained.experiment.task.name;
   out.variant = nn::to_string(mc.variant);
-  out.step = ck.meta["trainer"].value("step", std::int64_t{0});
+  out.step = trained.step;
   out.layers = mc.layers;
   out.heads = mc.heads;
 

@@ -21,6 +21,7 @@
 #include "experiments/training/NonFiniteScan.hpp"
 #include "experiments/training/ProgressBar.hpp"
 #include "experiments/training/RunLog.hpp"
+#include "experiments/training/TrainedCheckpoint.hpp"
 #include "experiments/training/TrainerState.hpp"
 #include "nn/AdamW.hpp"
 #include "nn/Checkpoint.hpp"
@@ -454,13 +455,10 @@ TrainResult Trainer::run() {
 
 json evaluate_checkpoint(const std::string& checkpoint_path, const std::string& data_arg,
                          const std::string& split, int threads) {
-  const nn::Checkpoint ck = nn::load_checkpoint(checkpoint_path);
-  DIFFUSER_CHECK(
-      ck.meta.contains("config") && ck.meta.contains("task") && ck.meta.contains("trainer"),
-      "{}: not a checkpoint written by `diffuser train` (no config/task/trainer)", checkpoint_path);
-  const Config c = config_from_json(ck.meta["config"], checkpoint_path);
-  const ExperimentConfig e = ExperimentConfig::read(c);
-  const TaskShape shape = TaskShape::from_json(ck.meta["task"]);
+  const TrainedCheckpoint trained = TrainedCheckpoint::load(checkpoint_path);
+  const Config& c = trained.config;
+  const ExperimentConfig& e = trained.experiment;
+  const TaskShape& shape = trained.shape;
   const std::string run_dir = fs::path(checkpoint_path).parent_path().string();
 
   const std::string which = data_arg.empty() ? std::string("test") : data_arg;
@@ -481,12 +479,12 @@ json evaluate_checkpoint(const std::string& checkpoint_path, const std::string& 
                  "--data {}: the data has shape {} but the checkpoint {} was trained on {}", which,
                  task->shape().to_json().dump(), checkpoint_path, shape.to_json().dump());
   nn::Model<float> model(experiment_model_config(e, shape));
-  nn::restore_parameters(ck, model.params());
+  nn::restore_parameters(trained.checkpoint, model.params());
   const MetricSums m = task->evaluate(model, eval_split);
   json out = task->metrics_json(m);
   out.update(task->split_facts(eval_split));
   out["checkpoint"] = checkpoint_path;
-  out["step"] = ck.meta["trainer"].value("step", std::int64_t{0});
+  out["step"] = trained.step;
   out["task"] = e.task.name;
   out["variant"] = e.attention.variant;
   out["data"] = which;
