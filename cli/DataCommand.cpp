@@ -1,6 +1,6 @@
-// Why: `diffuser data ...` makes task data offline (ListOps in LRA's format, a fortunes text
-// classification set) and summarises data files, so users can build and check datasets
-// without writing code.
+// Why: `diffuser data ...` makes task data offline (ListOps and Pathfinder in LRA's format, a
+// fortunes text classification set) and summarises data files, so users can build and check
+// datasets without writing code.
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -18,6 +18,8 @@
 #include "experiments/data/FortunesBuilder.hpp"
 #include "experiments/data/ListOps.hpp"
 #include "experiments/data/ListOpsGenerator.hpp"
+#include "experiments/data/PathfinderCheck.hpp"
+#include "experiments/data/PathfinderGenerator.hpp"
 #include "experiments/data/TextDataset.hpp"
 
 namespace diffuser::cli {
@@ -93,6 +95,41 @@ void register_listops(CLI::App& data, Action& action) {
       for (int s = 0; s < 3; ++s) print_summary(a->out + "/" + names[s], splits[s]);
       std::printf("listops: %zu examples in %.2f s\n",
                   splits[0].size() + splits[1].size() + splits[2].size(), seconds_since(start));
+    };
+  });
+}
+
+void register_pathfinder(CLI::App& data, Action& action) {
+  struct Args {
+    std::string out;
+    std::int32_t size = 32;
+    std::size_t count = 2000;
+    std::uint64_t seed = 0;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cmd = data.add_subcommand(
+      "pathfinder",
+      "Generate a Pathfinder-like set (LRA semantics); writes imgs/<b>/sample_<j>.png, "
+      "metadata/<b>.npy and the IDX pair images-idx3-ubyte, labels-idx1-ubyte");
+  cmd->add_option("--out", a->out, "Output directory (created if missing)")->required();
+  cmd->add_option("--size", a->size, "Image side: 32 or 64")
+      ->capture_default_str()
+      ->check(CLI::IsMember({32, 64}));
+  cmd->add_option("--count", a->count, "Images (half of them connected)")->capture_default_str();
+  cmd->add_option("--seed", a->seed, "Random seed")->capture_default_str();
+  cmd->callback([&action, a] {
+    action = [a] {
+      const auto start = std::chrono::steady_clock::now();
+      const auto options = experiments::pathfinder_options(a->size, a->seed);
+      const auto d = experiments::PathfinderGenerator(options).generate(a->count);
+      for (std::size_t i = 0; i < d.size(); ++i) {
+        const auto v = experiments::check_pathfinder_image(d.tokens(i), a->size, a->size);
+        DIFFUSER_CHECK(v.label == d.label(i), "pathfinder: image {} fails the pixel check", i);
+      }
+      experiments::write_pathfinder_files(a->out, d, options);
+      print_summary(a->out, d);
+      std::printf("pathfinder: %zu images checked and written in %.2f s\n", d.size(),
+                  seconds_since(start));
     };
   });
 }
@@ -212,6 +249,7 @@ void register_data_commands(CLI::App& app, Action& action) {
   auto* data = app.add_subcommand("data", "Generate, build and inspect task datasets");
   data->require_subcommand(1);
   register_listops(*data, action);
+  register_pathfinder(*data, action);
   register_fortunes(*data, action);
   register_stats(*data, action);
 }
