@@ -39,12 +39,13 @@ std::vector<ConfigKey> make_schema() {
   return {
       // task
       str("task.name", "listops", "Task to train on.",
-          {"listops", "fashion_mnist", "cifar10", "text", "bytelm"}),
+          {"listops", "fashion_mnist", "cifar10", "text", "bytelm", "pathfinder"}),
       str("task.data_dir", "",
           "Folder with the task's files (ListOps: basic_{train,val,test}.tsv; text: "
           "{train,val,test}.tsv + classes.txt; cifar10: data_batch_*.bin/test_batch.bin; "
-          "fashion_mnist: IDX files). Empty: the task's default (ListOps is generated into "
-          "<run>/data, text is built from the installed fortunes into <run>/data/fortunes, "
+          "fashion_mnist: IDX files; pathfinder: one set in LRA's layout, imgs/ + metadata/). "
+          "Empty: the task's default (ListOps and Pathfinder are generated into <run>/data, text "
+          "is built from the installed fortunes into <run>/data/fortunes, "
           "Fashion-MNIST is read from /usr/share/datasets/fashion-mnist)."),
       str("task.text_file", "",
           "Byte-level LM: the text file (plain or gzip/dictzip), cut 90/5/5 into train/val/test. "
@@ -59,23 +60,29 @@ std::vector<ConfigKey> make_schema() {
               "subset of at most this many (0 = all).",
               0),
       integer("task.val_size", 200,
-              "Validation examples: generated ListOps: how many to generate; Fashion-MNIST, "
-              "CIFAR-10: carved (seeded) from the training files; text, loaded ListOps: a seeded "
+              "Validation examples: generated ListOps, Pathfinder: how many to generate; "
+              "Fashion-MNIST, CIFAR-10, loaded Pathfinder: carved (seeded) from the training "
+              "files; text, loaded ListOps: a seeded "
               "subset (0 = all); byte-level LM: windows evaluated (0 = all).",
               0),
       integer("task.test_size", 200,
-              "Test examples: generated ListOps: how many to generate; loaded data: a seeded "
-              "subset (0 = all); byte-level LM: windows evaluated (0 = all).",
+              "Test examples: generated ListOps, Pathfinder: how many to generate; loaded "
+              "Pathfinder: carved (seeded) from its one set; other loaded data: a seeded subset (0 "
+              "= all); byte-level LM: windows evaluated (0 = all).",
               0),
       integer("task.min_len", 16, "Generated ListOps: exclusive lower length bound (as LRA).", 0),
       integer("task.max_depth", 10, "Generated ListOps: maximum tree depth.", 1, 64),
+      integer("task.image_size", 32,
+              "Pathfinder: image side, 32 (1,024 pixels) or 64 (4,096); task.max_len must be at "
+              "least its square.",
+              32, 64),
       str("task.fortunes_by", "category",
           "Text task built from fortunes (task.data_dir empty): one class per category file "
           "(about 50 classes) or per language (en, de, es, it, ... as installed).",
           {"category", "language"}),
       integer("task.seed", 1,
-              "Seed of the data: ListOps generation, fortunes splits, carved validation sets, "
-              "subsets.",
+              "Seed of the data: ListOps and Pathfinder generation, fortunes splits, carved "
+              "validation (and Pathfinder test) sets, subsets.",
               0),
       // model
       integer("model.layers", 2, "Number of encoder layers.", 1, 256),

@@ -7,6 +7,7 @@
 #include "experiments/tasks/ByteLmTask.hpp"
 #include "experiments/tasks/ImageTask.hpp"
 #include "experiments/tasks/ListOpsTask.hpp"
+#include "experiments/tasks/PathfinderTask.hpp"
 #include "experiments/tasks/TextTask.hpp"
 
 namespace diffuser::experiments {
@@ -34,7 +35,7 @@ const std::vector<TaskKind>& task_registry() {
   static const std::vector<TaskKind> registry = {
       {"listops", make<ListOpsTask>}, {"fashion_mnist", make_fashion_mnist},
       {"cifar10", make_cifar10},      {"text", make<TextTask>},
-      {"bytelm", make<ByteLmTask>},
+      {"bytelm", make<ByteLmTask>},   {"pathfinder", make<PathfinderTask>},
   };
   return registry;
 }

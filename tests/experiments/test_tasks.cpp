@@ -3,11 +3,13 @@
 // registry and the schema list the same tasks, unknown names are named, each typed field holds
 // its own key's value, and tasks refuse data they cannot train on.
 #include <filesystem>
+#include <set>
 #include <string>
 
 #include "core/Error.hpp"
 #include "experiments/config/Config.hpp"
 #include "experiments/config/ExperimentConfig.hpp"
+#include "experiments/data/PathfinderGenerator.hpp"
 #include "experiments/tasks/TaskData.hpp"
 #include "experiments/tasks/TaskRegistry.hpp"
 #include "tests/Testing.hpp"
@@ -51,7 +53,8 @@ TEST_CASE("task registry: the same tasks as the schema's task.name, unknown name
     FAIL("no error");
   } catch (const Error& err) {
     CHECK(std::string(err.what()) ==
-          "unknown task 'pathfinder_x' (known: listops, fashion_mnist, cifar10, text, bytelm)");
+          "unknown task 'pathfinder_x' (known: listops, fashion_mnist, cifar10, text, bytelm, "
+          "pathfinder)");
   }
 }
 
@@ -189,4 +192,78 @@ TEST_CASE("tasks: a classifier without training data and a too-short text are re
   CHECK(lm->has_split("val"));
   CHECK_THROWS_WITH(lm->training_batches(0),
                     Catch::Contains("is shorter than one window of task.max_len = 512 bytes"));
+}
+
+TEST_CASE("pathfinder task: generated balanced splits, carved LRA sets, crops refused",
+          "[cpu][tasks][pathfinder]") {
+  TempDir tmp;
+  const std::vector<std::string> sizes = {"task.name=pathfinder", "task.train_size=8",
+                                          "task.val_size=4", "task.test_size=6"};
+  auto with = [&](std::vector<std::string> extra) {
+    extra.insert(extra.begin(), sizes.begin(), sizes.end());
+    return config_with(extra);
+  };
+  // task.max_len 512 (the default) would crop 1,024-pixel images: refused at load, named.
+  CHECK_THROWS_WITH(make_task(with({}))->load(tmp.path().string(), {"test"}),
+                    Catch::Contains("task.max_len = 512 would crop the 32x32 images"));
+  CHECK_THROWS_WITH(make_task(with({"task.image_size=48", "task.max_len=4096"})),
+                    Catch::Contains("task.image_size must be 32 or 64 (got 48)"));
+
+  // Generated into the run folder: every split exactly balanced, 1,024 pixels each.
+  const Config gen = with({"task.max_len=1024"});
+  auto task = make_task(gen);
+  task->load(tmp.path().string(), {"train", "val", "test"});
+  CHECK(task->shape().vocab == 256 + 1);  // grey levels + the CLS token
+  CHECK(task->shape().num_classes == 2);
+  for (const auto& [split, n] :
+       std::vector<std::pair<std::string, std::size_t>>{{"train", 8}, {"val", 4}, {"test", 6}}) {
+    const SequenceDataset* d = task->sequences(split);
+    REQUIRE(d != nullptr);
+    REQUIRE(d->size() == n);
+    std::size_t ones = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      CHECK(d->tokens(i).size() == 1024 + 1);  // + the CLS token
+      ones += d->label(i) == 1 ? 1 : 0;
+    }
+    CHECK(ones == n / 2);
+    CHECK(std::filesystem::exists(tmp.path() / "data" / "pathfinder32" / split / "metadata"));
+  }
+  // A resumed run reads the same files; the splits are different images.
+  auto again = make_task(gen);
+  again->load(tmp.path().string(), {"train", "test"});
+  auto first = [](const Task& t, const char* split) {
+    const auto s = t.sequences(split)->tokens(0);
+    return std::vector<std::int32_t>(s.begin(), s.end());
+  };
+  CHECK(first(*again, "train") == first(*task, "train"));
+  CHECK(first(*task, "train") != first(*task, "test"));
+
+  // One LRA-style set in task.data_dir: test, val and train carved from it, disjoint.
+  const auto options = pathfinder_options(32, 5);
+  write_pathfinder_files(tmp.file("lra"), PathfinderGenerator(options).generate(20), options);
+  auto carved = make_task(
+      with({"task.max_len=1024", "task.data_dir=" + tmp.file("lra"), "task.train_size=0"}));
+  carved->load("", {"train", "val", "test"});
+  CHECK(carved->sequences("test")->size() == 6);
+  CHECK(carved->sequences("val")->size() == 4);
+  CHECK(carved->sequences("train")->size() == 10);
+  std::set<std::vector<std::int32_t>> seen;
+  for (const char* split : {"train", "val", "test"}) {
+    const SequenceDataset* d = carved->sequences(split);
+    for (std::size_t i = 0; i < d->size(); ++i) {
+      const auto t = d->tokens(i);
+      seen.emplace(t.begin(), t.end());
+    }
+  }
+  CHECK(seen.size() == 20);
+  // eval --data: the whole folder as the split, not carved.
+  auto whole = make_task(gen);
+  whole->read_data_from(tmp.file("lra"), "test");
+  whole->load("", {"test"});
+  CHECK(whole->sequences("test")->size() == 20);
+  // Too small a set for the carve is named.
+  auto tiny = make_task(
+      with({"task.max_len=1024", "task.data_dir=" + tmp.file("lra"), "task.test_size=16"}));
+  CHECK_THROWS_WITH(tiny->load("", {"train"}),
+                    Catch::Contains("has 20 images, none left for the train split"));
 }
