@@ -33,6 +33,7 @@
 #include "spectral/ExpanderMetrics.hpp"
 #include "spectral/GraphSpectrum.hpp"
 #include "spectral/NormalizedAdjacency.hpp"
+#include "spectral/SpectrumJson.hpp"
 
 namespace diffuser::cli {
 
@@ -53,26 +54,8 @@ struct SolverArgs {
   int threads = 0;
 
   spectral::SolverOptions options() const {
-    spectral::SolverOptions o;
-    o.tol = tol;
-    o.max_matvecs = max_matvecs;
-    o.dense_max_n = dense_max;
-    o.dense_max_n_general = std::min<Index>(dense_max, 256);
-    if (method == "auto") {
-      o.path = spectral::SolverPath::kAuto;
-    } else if (method == "dense") {
-      o.path = spectral::SolverPath::kDense;
-    } else if (method == "iterative") {
-      o.path = spectral::SolverPath::kIterative;
-    } else {
-      fail("--method must be auto, dense or iterative (got '{}')", method);
-    }
-    DIFFUSER_CHECK(tol > 0.0 && tol < 1.0, "--tol must be in (0, 1) (got {})", tol);
-    DIFFUSER_CHECK(max_matvecs >= 1, "--max-matvecs must be >= 1 (got {})", max_matvecs);
-    DIFFUSER_CHECK(dense_max >= 0, "--dense-max must be >= 0 (got {})", dense_max);
-    o.shift_invert = !no_shift_invert;
-    o.seed = solver_seed;
-    return o;
+    return spectral::make_solver_options(tol, max_matvecs, dense_max, method, !no_shift_invert,
+                                         solver_seed, spectral::OptionSpelling::kCliFlags);
   }
   void apply_threads() const {
     if (threads > 0) set_num_threads(threads);
@@ -102,16 +85,7 @@ void add_solver_options(CLI::App* cmd, SolverArgs& s) {
 }
 
 Json diffusion_json(const spectral::DiffusedSpectrum& d) {
-  Json j;
-  j["spec"] = d.diffusion.compact();
-  j["coefficients"] = d.diffusion.is_polynomial() ? Json(d.diffusion.theta()) : Json(nullptr);
-  j["f_mu2"] = json_number(d.f_mu2);
-  j["f_mu_min"] = json_number(d.f_mu_min);
-  j["second_largest"] = json_number(d.second_largest);
-  j["gap"] = json_number(d.gap);
-  j["mu_star"] = json_number(d.mu_star);
-  j["mu2_walk"] = json_number(std::abs(d.f_mu2_walk));
-  j["exact"] = d.exact;
+  Json j = spectral::diffused_json(d);
   j["about"] =
       "eigenvalues of f(P) for the walk P = D^-1 S on the symmetrised pattern (similar to M): "
       "f_mu2 = f(mu2) and f_mu_min = f(mu_min) are eigenvalues; second_largest = max of f over "
@@ -147,46 +121,8 @@ void run_spectrum(const SpectrumArgs& a) {
 
   Json j;
   j["file"] = a.file;
-  j["n"] = s.n;
-  j["nnz"] = s.nnz;
-  j["nnz_symmetric"] = s.nnz_symmetric;
-  j["pattern_symmetric"] = s.pattern_symmetric;
-  j["isolated_nodes"] = s.isolated_nodes;
-  j["components"] = s.components;
-  j["bipartite"] = s.bipartite;
-  j["lambda2"] = json_number(s.lambda2());
-  j["lambda_max"] = json_number(s.lambda_max());
-  j["gap"] = json_number(e.lambda2);
-  j["mu2"] = json_number(s.mu2.value);
-  j["mu_min"] = json_number(s.mu_min.value);
-  j["mu_star"] = json_number(e.mu_star);
-  j["mu2_walk"] = json_number(s.mu2_walk.modulus());
-  j["mu2_walk_complex"] = {json_number(s.mu2_walk.value), json_number(s.mu2_walk.imag)};
-  j["epsilon_complete"] = json_number(e.epsilon_complete);
-  j["cheeger_lower"] = json_number(e.cheeger_lower);
-  j["cheeger_upper"] = json_number(e.cheeger_upper);
-  j["sweep_conductance"] = e.sweep ? json_number(e.sweep->conductance) : Json(nullptr);
-  j["sweep_set_size"] = e.sweep ? Json(e.sweep->set.size()) : Json(nullptr);
-  j["sweep_cut_edges"] = e.sweep ? Json(e.sweep->cut) : Json(nullptr);
-  j["regular_degree"] = e.regular ? Json(e.regular_degree) : Json(nullptr);
-  j["ramanujan_ratio"] = e.ramanujan_ratio ? json_number(*e.ramanujan_ratio) : Json(nullptr);
-  j["mixing_tolerance"] = e.mixing_tolerance;
-  j["mixing_hops"] = e.mixing_hops ? Json(*e.mixing_hops) : Json(nullptr);
-  const std::vector<std::pair<std::string, const spectral::EigenResult*>> results{
-      {"lambda2", &s.mu2}, {"lambda_max", &s.mu_min}, {"mu2_walk", &s.mu2_walk}};
-  Json res, meth, conv, mv, notes = Json::object();
-  for (const auto& [key, r] : results) {
-    res[key] = json_number(r->residual);
-    meth[key] = spectral::to_string(r->method);
-    conv[key] = r->converged;
-    mv[key] = r->matvecs;
-    if (!r->note.empty()) notes[key] = r->note;
-  }
-  j["residuals"] = res;
-  j["method"] = meth;
-  j["converged"] = conv;
-  j["matvecs"] = mv;
-  j["notes"] = notes;
+  const Json summary = spectral::spectrum_json(s, e);
+  for (const auto& [key, value] : summary.items()) j[key] = value;
   j["about"] = {{"lambda2, lambda_max, gap",
                  "normalised Laplacian L = I - D^-1/2 S D^-1/2 of the symmetrised 0/1 pattern S "
                  "(gap = lambda2)"},
@@ -224,6 +160,8 @@ void run_spectrum(const SpectrumArgs& a) {
   const std::string text = j.dump(2);
   if (!a.out.empty()) write_text_atomic(a.out, text + "\n");
   std::printf("%s\n", text.c_str());
+  const std::vector<std::pair<std::string, const spectral::EigenResult*>> results{
+      {"lambda2", &s.mu2}, {"lambda_max", &s.mu_min}, {"mu2_walk", &s.mu2_walk}};
   for (const auto& [key, r] : results) {
     if (!r->converged) {
       std::fprintf(stderr, "diffuser: warning: %s did not converge (%s)\n", key.c_str(),

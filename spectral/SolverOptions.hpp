@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 #include "graph/CsrGraph.hpp"
 
@@ -53,5 +54,17 @@ struct SolverOptions {
   /// Seed of the random starting vectors (xoshiro256**): same seed, same result.
   std::uint64_t seed = 20221021;
 };
+
+/// How make_solver_options names its arguments in errors: as the CLI flags (`--max-matvecs`)
+/// or as the Python keywords (`max_matvecs`).
+enum class OptionSpelling { kCliFlags, kKeywords };
+
+/// The user-facing knobs checked and put into SolverOptions: tol in (0, 1), max_matvecs >= 1,
+/// dense_max >= 0 (dense_max_n = dense_max, dense_max_n_general = min(dense_max, 256)),
+/// method "auto" | "dense" | "iterative", shift-invert allowed or not, the solver seed. Throws
+/// diffuser::Error naming the argument (in `spelling`) and the value.
+SolverOptions make_solver_options(double tol, std::int64_t max_matvecs, graph::Index dense_max,
+                                  std::string_view method, bool shift_invert, std::uint64_t seed,
+                                  OptionSpelling spelling);
 
 }  // namespace diffuser::spectral
