@@ -8,7 +8,7 @@ PKGS=(
   build-essential cmake ninja-build git pkg-config ccache
   libeigen3-dev libspectra-dev libboost-graph-dev libfmt-dev catch2
   nlohmann-json3-dev libcli11-dev libomp-dev clang-format zlib1g-dev
-  python3 python3-numpy python3-matplotlib python3-venv graphviz
+  python3 python3-dev python3-numpy python3-matplotlib python3-venv graphviz
   dataset-fashion-mnist fortunes fortunes-min
 )
 
