@@ -41,7 +41,6 @@ spectral::SolverOptions solver_options(double tol, std::int64_t max_matvecs, Ind
                                        spectral::OptionSpelling::kKeywords);
 }
 
-
 nb::dict diffused_dict(const spectral::DiffusedSpectrum& d) {
   return nb::cast<nb::dict>(to_python(spectral::diffused_json(d)));
 }
