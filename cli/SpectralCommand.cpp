@@ -1,7 +1,8 @@
 // Why: `diffuser spectral FILE` prints the spectral summary of one pattern (gap, lambda_max,
 // walk mixing, expander metrics, optional diffusion map) as one JSON object,
 // `diffuser spectral sweep` runs patterns x lengths x diffusion settings into a CSV for plots,
-// and `diffuser spectral approx` measures the distance to full attention (analysis/SpectralApprox).
+// `diffuser spectral approx` measures the distance to full attention (analysis/SpectralApprox),
+// and `diffuser spectral suggest-hops` picks the hops K from the gap (analysis/HopSuggestion).
 // Every number names the matrix it is about; non-convergence is reported, never hidden.
 // Documented in docs/cli.md; the math in docs/spectral.md.
 #include <fmt/format.h>
@@ -16,10 +17,12 @@
 #include <string>
 #include <vector>
 
+#include "analysis/HopSuggestion.hpp"
 #include "analysis/SpectralApprox.hpp"
 #include "cli/Commands.hpp"
 #include "cli/DiffusionOptions.hpp"
 #include "cli/Output.hpp"
+#include "cli/PatternSource.hpp"
 #include "cli/Validators.hpp"
 #include "core/AtomicFile.hpp"
 #include "core/Diffusion.hpp"
@@ -34,6 +37,7 @@
 #include "spectral/GraphSpectrum.hpp"
 #include "spectral/NormalizedAdjacency.hpp"
 #include "spectral/SpectrumJson.hpp"
+#include "viz/PatternEigenvalues.hpp"
 
 namespace diffuser::cli {
 
@@ -410,6 +414,118 @@ void register_approx_command(CLI::App* cmd, Action& action) {
   approx->callback([&action, x] { action = [x] { run_approx(*x); }; });
 }
 
+// ----------------------------------------------------------------------------- suggest-hops ---
+
+struct SuggestArgs {
+  PatternSource source;
+  SolverArgs solver;
+  double alpha = Diffusion::kDefaultAlpha;
+  double epsilon = 0.0;
+  CLI::Option* o_epsilon = nullptr;
+  double rel_tol = 0.05;
+  int max_hops = 64;
+  std::string out;
+};
+
+void run_suggest(const SuggestArgs& a) {
+  const auto t0 = std::chrono::steady_clock::now();
+  DIFFUSER_CHECK(a.alpha >= 0.0 && a.alpha <= 1.0, "--alpha = {} outside [0, 1]", a.alpha);
+  DIFFUSER_CHECK(a.rel_tol > 0.0 && a.rel_tol < 1.0, "--rel-tol = {} outside (0, 1)", a.rel_tol);
+  DIFFUSER_CHECK(a.max_hops >= 0 && a.max_hops <= Diffusion::kMaxHops,
+                 "--max-hops = {} outside [0, {}]", a.max_hops, Diffusion::kMaxHops);
+  const bool has_target = a.o_epsilon->count() > 0;
+  DIFFUSER_CHECK(!has_target || (a.epsilon > 0.0 && a.epsilon <= 1.0),
+                 "--epsilon = {} outside (0, 1]", a.epsilon);
+  DIFFUSER_CHECK(a.solver.mixing_tol > 0.0 && a.solver.mixing_tol < 1.0,
+                 "--mixing-tol must be in (0, 1) (got {})", a.solver.mixing_tol);
+  const spectral::SolverOptions opts = a.solver.options();
+  a.solver.apply_threads();
+  a.source.check();
+  const graph::CsrGraph g = a.source.load();
+  DIFFUSER_CHECK(g.n() >= 2, "the pattern has n = {} tokens; a spectral gap needs n >= 2", g.n());
+  const spectral::NormalizedAdjacency m(g);
+  const spectral::GraphSpectrum s = spectral::graph_spectrum(g, m, opts);
+  const spectral::ExpanderMetrics e = spectral::expander_metrics(s, m, a.solver.mixing_tol);
+  // Every eigenvalue when the pattern is small enough for a dense solve: epsilon is then exact.
+  std::vector<double> all;
+  if (g.n() <= a.solver.dense_max) {
+    all = viz::pattern_eigenvalues(g, a.solver.dense_max, 1, opts).top;
+  }
+  analysis::HopCriteria c;
+  c.alpha = a.alpha;
+  if (has_target) c.target_epsilon = a.epsilon;
+  c.relative_tolerance = a.rel_tol;
+  c.max_hops = a.max_hops;
+  const analysis::HopSuggestion h = analysis::suggest_hops(s, all, c);
+
+  Json j;
+  j["pattern"] = a.source.describe();
+  j["n"] = s.n;
+  j["nnz"] = s.nnz;
+  j["components"] = s.components;
+  j["mu2"] = json_number(s.mu2.value);
+  j["mu_min"] = json_number(s.mu_min.value);
+  j["converged"] = s.mu2.converged && s.mu_min.converged;
+  j["eigenvalues"] = h.exact ? "all (dense): epsilon exact"
+                             : "mu2 and mu_min only: epsilon is the bound max |p_K| over "
+                               "[mu_min, mu2]";
+  j["mixing_hops"] = e.mixing_hops ? Json(*e.mixing_hops) : Json(nullptr);
+  j["alpha"] = a.alpha;
+  j["target_epsilon"] = has_target ? Json(a.epsilon) : Json(nullptr);
+  j["relative_tolerance"] = a.rel_tol;
+  j["max_hops"] = a.max_hops;
+  j["hops"] = h.hops;
+  j["diffusion"] = Diffusion::ppr(a.alpha, h.hops).compact();
+  j["rule"] = analysis::to_string(h.rule);
+  j["target_reached"] = h.target_reached ? Json(*h.target_reached) : Json(nullptr);
+  j["epsilon"] = json_number(h.epsilon);
+  j["epsilon_plain"] = json_number(h.epsilon_plain);
+  j["epsilon_limit"] = json_number(h.epsilon_limit);
+  j["converged_threshold"] = json_number(h.converged_threshold);
+  j["reasoning"] = h.reasoning;
+  Json curve = Json::array();
+  for (const analysis::HopEpsilon& p : h.curve) {
+    curve.push_back({{"hops", p.diffusion.hops()}, {"epsilon", json_number(p.epsilon)}});
+  }
+  j["curve"] = std::move(curve);
+  j["about"] =
+      "epsilon(K) = largest non-trivial |p_K(mu)| over the eigenvalues mu of M = "
+      "D^-1/2 S D^-1/2: the operator-norm distance of PPR(alpha, K) diffusion from the "
+      "rank-one full-attention projection; rules in docs/spectral.md section 11";
+  j["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const std::string text = j.dump(2);
+  if (!a.out.empty()) write_text_atomic(a.out, text + "\n");
+  std::printf("%s\n", text.c_str());
+  std::fprintf(stderr, "suggest-hops: %s\n", h.reasoning.c_str());
+  if (!j["converged"].get<bool>()) {
+    std::fprintf(stderr, "diffuser: warning: the eigen-solve did not converge (%s)\n",
+                 (s.mu2.converged ? s.mu_min.note : s.mu2.note).c_str());
+  }
+}
+
+void register_suggest_command(CLI::App* cmd, Action& action) {
+  auto x = std::make_shared<SuggestArgs>();
+  auto* sub = cmd->add_subcommand(
+      "suggest-hops",
+      "Hops K of PPR diffusion from the spectral gap: the smallest K whose diffused operator is "
+      "within --epsilon of full attention, else past which more hops gain < --rel-tol of what "
+      "diffusion can gain (JSON with the reasoning)");
+  add_pattern_source(sub, x->source);
+  sub->add_option("--alpha", x->alpha, "PPR teleport probability alpha in [0, 1]")
+      ->capture_default_str();
+  x->o_epsilon = sub->add_option(
+      "--epsilon", x->epsilon,
+      "Target distance epsilon in (0, 1] from the rank-one full-attention operator");
+  sub->add_option("--rel-tol", x->rel_tol,
+                  "Convergence rule: stop when epsilon(K) is within this fraction of "
+                  "epsilon(0) - epsilon(infinity) above the untruncated limit")
+      ->capture_default_str();
+  sub->add_option("--max-hops", x->max_hops, "Largest K tried")->capture_default_str();
+  add_solver_options(sub, x->solver);
+  sub->add_option("--out", x->out, "Also write the JSON object to this file (atomically)");
+  sub->callback([&action, x] { action = [x] { run_suggest(*x); }; });
+}
+
 }  // namespace
 
 void register_spectral_commands(CLI::App& app, Action& action) {
@@ -417,7 +533,8 @@ void register_spectral_commands(CLI::App& app, Action& action) {
       "spectral",
       "Spectral gap and expander metrics of a pattern file (one JSON object); `spectral sweep` "
       "for patterns x lengths x diffusion settings (CSV); `spectral approx` for the distance to "
-      "full attention (CSV). Math: docs/spectral.md");
+      "full attention (CSV); `spectral suggest-hops` for the hops K from the gap (JSON). Math: "
+      "docs/spectral.md");
   cmd->require_subcommand(0, 1);
   auto a = std::make_shared<SpectrumArgs>();
   cmd->add_option("FILE", a->file, "Graph file (.mtx, .txt/.edges, .json, .npy)");
@@ -465,10 +582,14 @@ void register_spectral_commands(CLI::App& app, Action& action) {
   sweep->callback([&action, w] { action = [w] { run_sweep(*w); }; });
 
   register_approx_command(cmd, action);
+  register_suggest_command(cmd, action);
 
   cmd->callback([&action, a, sweep, cmd] {
     // `spectral sweep` and `spectral approx` set their own actions.
-    if (sweep->parsed() || cmd->get_subcommand("approx")->parsed()) return;
+    if (sweep->parsed() || cmd->get_subcommand("approx")->parsed() ||
+        cmd->get_subcommand("suggest-hops")->parsed()) {
+      return;
+    }
     action = [a] {
       DIFFUSER_CHECK(!a->file.empty(), "spectral: missing FILE (or use `spectral sweep`)");
       run_spectrum(*a);

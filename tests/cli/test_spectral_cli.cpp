@@ -4,7 +4,8 @@
 // polynomial in closed form, full softmax attention), diffusion brings a window pattern closer to
 // full attention, the full pattern without diffusion is full attention, the output does not
 // depend on the thread count, and every bad option ends in one clear line on stderr. Also
-// `diffuser spectral FILE` with the shared diffusion options (cli/DiffusionOptions).
+// `diffuser spectral FILE` with the shared diffusion options (cli/DiffusionOptions), and
+// `diffuser spectral suggest-hops` against a dense brute force of epsilon(K).
 #include <sys/wait.h>
 
 #include <Eigen/Dense>
@@ -14,6 +15,7 @@
 #include <fstream>
 #include <limits>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "core/Npy.hpp"
@@ -433,4 +435,93 @@ TEST_CASE("spectral FILE: the shared diffusion options mean the same as everywhe
       run_cli(dir, "spectral sweep --pattern window-only --lengths 64 --hops 2 --alpha 1.5");
   CHECK(sweep.exit_code == 1);
   CHECK(sweep.err.find("--alpha = 1.5 outside [0, 1]") != std::string::npos);
+}
+
+TEST_CASE("spectral suggest-hops: the K of a dense brute force, the reasoning, the errors",
+          "[cli][spectral]") {
+  TempDir dir;
+  // A small pattern: every eigenvalue is computed, so epsilon(K) is exact; the brute force is
+  // the dense eigen-decomposition of M = D^-1/2 S D^-1/2 with p_K in closed form.
+  const Index n = 40;
+  const std::string spec = "window=2,random=2,seed=9";
+  const graph::CsrGraph g = graph::build_pattern(n, graph::parse_pattern_spec(spec));
+  Eigen::MatrixXd s = Eigen::MatrixXd::Zero(n, n);
+  for (Index i = 0; i < n; ++i) {
+    for (Index j : g.row(i)) s(i, j) = s(j, i) = 1.0;
+  }
+  const Eigen::VectorXd isq = s.rowwise().sum().cwiseSqrt().cwiseInverse();
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(isq.asDiagonal() * s * isq.asDiagonal());
+  std::vector<double> mu(es.eigenvalues().data(), es.eigenvalues().data() + n);
+  std::sort(mu.rbegin(), mu.rend());
+  const double alpha = 0.2, target = 0.6;
+  const int max_hops = 30;
+  std::vector<double> eps;
+  for (int k = 0; k <= max_hops; ++k) {
+    double e = 0;
+    for (std::size_t i = 1; i < mu.size(); ++i) {
+      double p = k == 0 ? mu[i] : std::pow((1 - alpha) * mu[i], k);
+      for (int m = 0; m < k; ++m) p += alpha * std::pow((1 - alpha) * mu[i], m);
+      e = std::max(e, std::abs(p));
+    }
+    eps.push_back(e);
+  }
+  int expected = -1;
+  for (int k = 0; k <= max_hops && expected < 0; ++k) {
+    if (eps[static_cast<std::size_t>(k)] <= target) expected = k;
+  }
+  REQUIRE(expected > 0);
+  const std::string args =
+      " --alpha 0.2 --epsilon 0.6 --max-hops 30 --out '" + dir.file("s.json") + "'";
+  const RunResult r = run_cli(dir, "spectral suggest-hops --n 40 --spec " + spec + args);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(nlohmann::json::parse(slurp(dir.file("s.json"))) == j);
+  CHECK(j.at("hops") == expected);
+  CHECK(j.at("rule") == "target");
+  CHECK(j.at("target_reached") == true);
+  CHECK(j.at("diffusion") == "ppr(alpha=0.2,K=" + std::to_string(expected) + ")");
+  CHECK(j.at("eigenvalues").get<std::string>().rfind("all (dense)", 0) == 0);
+  REQUIRE(j.at("curve").size() == static_cast<std::size_t>(max_hops) + 1);
+  for (int k = 0; k <= max_hops; ++k) {
+    CHECK(j.at("curve")[k].at("hops") == k);
+    CHECK(j.at("curve")[k].at("epsilon").get<double>() ==
+          Approx(eps[static_cast<std::size_t>(k)]).margin(1e-10));
+  }
+  CHECK(j.at("reasoning").get<std::string>().find("K = " + std::to_string(expected) + ":") == 0);
+  CHECK(r.err.find("suggest-hops: K = ") != std::string::npos);
+
+  // The same pattern from a file gives the same answer.
+  REQUIRE(run_cli(dir, "graph build --n 40 --spec " + spec + " --out '" + dir.file("g.mtx") + "'")
+              .exit_code == 0);
+  const RunResult f = run_cli(dir, "spectral suggest-hops '" + dir.file("g.mtx") + "'" + args);
+  REQUIRE(f.exit_code == 0);
+  CHECK(nlohmann::json::parse(f.out).at("hops") == expected);
+
+  // A local window at 1,024 tokens: the target is below what any K can reach, so the
+  // convergence rule decides and says why.
+  const RunResult w = run_cli(dir, "spectral suggest-hops --n 1024 --spec window=3 --epsilon 0.5");
+  REQUIRE(w.exit_code == 0);
+  const auto jw = nlohmann::json::parse(w.out);
+  CHECK(jw.at("rule") == "converged");
+  CHECK(jw.at("target_reached") == false);
+  CHECK(jw.at("eigenvalues").get<std::string>().rfind("mu2 and mu_min only", 0) == 0);
+  CHECK(jw.at("reasoning").get<std::string>().find("below the untruncated limit") !=
+        std::string::npos);
+
+  const std::vector<std::pair<std::string, std::string>> errors{
+      {"--n 40 --spec window=2 --epsilon 0", "--epsilon = 0 outside (0, 1]"},
+      {"--n 40 --spec window=2 --alpha 2", "--alpha = 2 outside [0, 1]"},
+      {"--n 40 --spec window=2 --rel-tol 1", "--rel-tol = 1 outside (0, 1)"},
+      {"--n 40 --spec window=2 --max-hops 2000", "--max-hops = 2000 outside [0, 1024]"},
+      {"", "no pattern: give a graph FILE, or --n N"},
+      {"'" + dir.file("g.mtx") + "' --spec window=2", "give either a graph FILE or --n"},
+      {"--n 1 --spec window=2", "needs n >= 2"},
+      {"--n 40 --spec bogus=1", "unknown key 'bogus'"}};
+  for (const auto& [a, needle] : errors) {
+    const RunResult e = run_cli(dir, "spectral suggest-hops " + a);
+    INFO(a << "\n" << e.err);
+    CHECK(e.exit_code == 1);
+    CHECK(e.err.find(needle) != std::string::npos);
+  }
 }
