@@ -76,6 +76,11 @@ std::vector<ConfigKey> make_schema() {
               "Pathfinder: image side, 32 (1,024 pixels) or 64 (4,096); task.max_len must be at "
               "least its square.",
               32, 64),
+      integer("task.image_pad", 0,
+              "fashion_mnist, cifar10: a border of this many background (0) pixels around every "
+              "image; 2 makes Fashion-MNIST 32x32 = 1,024 tokens (as LeNet-5's padded MNIST). "
+              "task.max_len must hold the padded image (image tasks refuse crops).",
+              0, 64),
       str("task.fortunes_by", "category",
           "Text task built from fortunes (task.data_dir empty): one class per category file "
           "(about 50 classes) or per language (en, de, es, it, ... as installed).",

@@ -19,14 +19,15 @@ std::unique_ptr<Task> make(const ExperimentConfig& experiment, const Config& con
   return std::make_unique<T>(experiment, config);
 }
 
-std::unique_ptr<Task> make_fashion_mnist(const ExperimentConfig& experiment, const Config&) {
+std::unique_ptr<Task> make_fashion_mnist(const ExperimentConfig& experiment, const Config& config) {
   return std::make_unique<ImageTask>(
-      experiment, ImageSource{load_fashion_mnist, kFashionMnistDir, "the Fashion-MNIST folder"});
+      experiment, config,
+      ImageSource{load_fashion_mnist, kFashionMnistDir, "the Fashion-MNIST folder", 28, 28});
 }
 
-std::unique_ptr<Task> make_cifar10(const ExperimentConfig& experiment, const Config&) {
+std::unique_ptr<Task> make_cifar10(const ExperimentConfig& experiment, const Config& config) {
   return std::make_unique<ImageTask>(
-      experiment, ImageSource{load_cifar10, "", "the cifar-10-batches-bin folder"});
+      experiment, config, ImageSource{load_cifar10, "", "the cifar-10-batches-bin folder", 32, 32});
 }
 
 }  // namespace

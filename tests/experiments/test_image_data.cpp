@@ -15,6 +15,8 @@
 #include "experiments/data/CompressedFile.hpp"
 #include "experiments/data/FashionMnist.hpp"
 #include "experiments/data/IdxArray.hpp"
+#include "experiments/data/ImagePadding.hpp"
+#include "experiments/tasks/TaskRegistry.hpp"
 #include "tests/Testing.hpp"
 
 using namespace diffuser;
@@ -249,4 +251,74 @@ TEST_CASE("CIFAR-10 directory layout, class names and malformed batches", "[cpu]
                     Contains("record 1 has label byte 10"));
   std::filesystem::remove(dir.file("data_batch_3.bin"));
   CHECK_THROWS_WITH(load_cifar10("train", dir.path().string()), Contains("data_batch_3.bin"));
+}
+
+TEST_CASE("pad_images: a background border, pixels in place, bad shapes named", "[cpu][image]") {
+  SequenceDataset d("imgs", 256, 3, 0);
+  d.set_class_names({"a", "b", "c"});
+  const std::vector<std::int32_t> a{1, 2, 3, 4, 5, 6}, b{7, 8, 9, 10, 11, 12};
+  d.add(a, 2);
+  d.add(b, 0);
+  const SequenceDataset p = pad_images(d, 2, 3, 1, 9);
+  REQUIRE(p.size() == 2);
+  CHECK(p.class_names() == d.class_names());
+  CHECK(p.vocab_size() == 256);
+  CHECK(p.label(0) == 2);
+  CHECK(p.label(1) == 0);
+  // 2x3 -> 4x5, row-major, background 9 around the image.
+  const std::vector<std::int32_t> expect{9, 9, 9, 9, 9,  //
+                                         9, 1, 2, 3, 9,  //
+                                         9, 4, 5, 6, 9,  //
+                                         9, 9, 9, 9, 9};
+  const auto t = p.tokens(0);
+  CHECK(std::vector<std::int32_t>(t.begin(), t.end()) == expect);
+  const auto t1 = pad_images(d, 2, 3, 0).tokens(1);
+  CHECK(std::vector<std::int32_t>(t1.begin(), t1.end()) == b);
+  CHECK_THROWS_WITH(pad_images(d, 3, 3, 1), Contains("imgs: example 0 holds 6 pixels, not 3x3"));
+  CHECK_THROWS_WITH(pad_images(d, 2, 3, 65), Contains("image padding 65 outside [0, 64]"));
+  CHECK_THROWS_WITH(pad_images(d, 2, 3, 1, 256), Contains("background token 256 outside"));
+  CHECK_THROWS_WITH(pad_images(d.with_cls(), 2, 3, 1), Contains("before adding a CLS token"));
+}
+
+TEST_CASE("task.image_pad: Fashion-MNIST at 32x32 = 1,024 tokens, crops refused",
+          "[cpu][image][tasks]") {
+  testing::TempDir dir;
+  // Three 28x28 test images with a marker pixel at (0, 0) and (27, 27).
+  std::vector<std::uint8_t> px(3 * 784, 0);
+  for (int i = 0; i < 3; ++i) {
+    px[static_cast<std::size_t>(i) * 784] = static_cast<std::uint8_t>(10 + i);
+    px[static_cast<std::size_t>(i) * 784 + 783] = 200;
+  }
+  testing::write_file(dir.file("t10k-images-idx3-ubyte"), idx(0x08, {3, 28, 28}, px));
+  testing::write_file(dir.file("t10k-labels-idx1-ubyte"), idx(0x08, {3}, {1, 2, 3}));
+  auto config = [&](const std::vector<std::string>& extra) {
+    Config c;
+    for (const std::string& o :
+         {std::string("task.name=fashion_mnist"), "task.data_dir=" + dir.path().string(),
+          std::string("task.test_size=0"), std::string("model.pool=mean")}) {
+      c.apply_override(o);
+    }
+    for (const std::string& o : extra) c.apply_override(o);
+    return c;
+  };
+  auto task = make_task(config({"task.image_pad=2", "task.max_len=1024"}));
+  task->load(dir.path().string(), {"test"});
+  const SequenceDataset* t = task->sequences("test");
+  REQUIRE(t != nullptr);
+  REQUIRE(t->size() == 3);
+  for (std::size_t i = 0; i < 3; ++i) {
+    const auto s = t->tokens(i);
+    REQUIRE(s.size() == 1024);
+    CHECK(s[2 * 32 + 2] == static_cast<std::int32_t>(10 + i));  // (0, 0) moved to (2, 2)
+    CHECK(s[29 * 32 + 29] == 200);                              // (27, 27) moved to (29, 29)
+    CHECK(s[0] == 0);
+    CHECK(s[1023] == 0);
+  }
+  CHECK_THROWS_WITH(make_task(config({"task.image_pad=2", "task.max_len=784"}))
+                        ->load(dir.path().string(), {"test"}),
+                    Contains("task.max_len = 784 would crop the 32x32 images (1024 pixels with "
+                             "task.image_pad = 2)"));
+  CHECK_THROWS_WITH(make_task(config({"task.max_len=700"}))->load(dir.path().string(), {"test"}),
+                    Contains("task.max_len = 700 would crop the 28x28 images"));
+  CHECK_THROWS_WITH(config({"task.image_pad=-1"}), Contains("task.image_pad"));
 }
