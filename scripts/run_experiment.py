@@ -191,7 +191,9 @@ def main(argv=None):
     p.add_argument("--task", required=True,
                    help="config prefix: experiments/configs/<task>_<variant>.json")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    p.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    p.add_argument("--variants", nargs="+", default=list(VARIANTS),
+                   help="config suffixes: experiments/configs/<task>_<variant>.json (default: "
+                        "diffuser sparse full)")
     p.add_argument("--out", default=None, help="results folder (default runs/<task>)")
     p.add_argument("--binary", default=default_binary(), help="the diffuser executable")
     p.add_argument("--set", dest="sets", action="append", default=[],
