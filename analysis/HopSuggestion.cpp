@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "core/Error.hpp"
+#include "spectral/PatternEigenvalues.hpp"
 
 namespace diffuser::analysis {
 
@@ -125,6 +126,23 @@ HopSuggestion suggest_hops(const spectral::GraphSpectrum& spectrum,
                             "{:.6g}",
                             unreachable, c.max_hops, out.converged_threshold, c.max_hops,
                             out.curve.back().epsilon));
+}
+
+PatternHops suggest_hops_for_pattern(const graph::CsrGraph& g,
+                                     const spectral::NormalizedAdjacency& m,
+                                     const HopCriteria& criteria,
+                                     const spectral::SolverOptions& opts) {
+  DIFFUSER_CHECK(g.n() >= 2,
+                 "suggest_hops: the pattern has n = {} tokens; a spectral gap needs "
+                 "n >= 2",
+                 g.n());
+  PatternHops out;
+  out.spectrum = spectral::graph_spectrum(g, m, opts);
+  std::vector<double> all;
+  if (g.n() <= opts.dense_max_n)
+    all = spectral::pattern_eigenvalues(g, opts.dense_max_n, 1, opts).top;
+  out.suggestion = suggest_hops(out.spectrum, all, criteria);
+  return out;
 }
 
 }  // namespace diffuser::analysis

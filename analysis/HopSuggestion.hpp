@@ -12,7 +12,10 @@
 
 #include "analysis/HopEpsilon.hpp"
 #include "core/Diffusion.hpp"
+#include "graph/CsrGraph.hpp"
 #include "spectral/GraphSpectrum.hpp"
+#include "spectral/NormalizedAdjacency.hpp"
+#include "spectral/SolverOptions.hpp"
 
 namespace diffuser::analysis {
 
@@ -73,5 +76,20 @@ struct HopSuggestion {
 /// target_epsilon outside (0, 1].
 HopSuggestion suggest_hops(const spectral::GraphSpectrum& spectrum,
                            std::span<const double> all_eigenvalues, const HopCriteria& criteria);
+
+/// A pattern's spectrum and the suggestion on it.
+struct PatternHops {
+  spectral::GraphSpectrum spectrum;
+  HopSuggestion suggestion;
+};
+
+/// suggest_hops on pattern g (n >= 2): its spectrum by graph_spectrum(g, m, opts) and, when
+/// n <= opts.dense_max_n, every eigenvalue of M by a dense solve (exact epsilons); bounds above.
+/// `m` must have been built from g. What `diffuser spectral suggest-hops` and the config value
+/// attention.hops = "auto" both call, so they agree.
+PatternHops suggest_hops_for_pattern(const graph::CsrGraph& g,
+                                     const spectral::NormalizedAdjacency& m,
+                                     const HopCriteria& criteria,
+                                     const spectral::SolverOptions& opts = {});
 
 }  // namespace diffuser::analysis

@@ -37,7 +37,6 @@
 #include "spectral/GraphSpectrum.hpp"
 #include "spectral/NormalizedAdjacency.hpp"
 #include "spectral/SpectrumJson.hpp"
-#include "viz/PatternEigenvalues.hpp"
 
 namespace diffuser::cli {
 
@@ -443,20 +442,17 @@ void run_suggest(const SuggestArgs& a) {
   a.source.check();
   const graph::CsrGraph g = a.source.load();
   DIFFUSER_CHECK(g.n() >= 2, "the pattern has n = {} tokens; a spectral gap needs n >= 2", g.n());
-  const spectral::NormalizedAdjacency m(g);
-  const spectral::GraphSpectrum s = spectral::graph_spectrum(g, m, opts);
-  const spectral::ExpanderMetrics e = spectral::expander_metrics(s, m, a.solver.mixing_tol);
-  // Every eigenvalue when the pattern is small enough for a dense solve: epsilon is then exact.
-  std::vector<double> all;
-  if (g.n() <= a.solver.dense_max) {
-    all = viz::pattern_eigenvalues(g, a.solver.dense_max, 1, opts).top;
-  }
   analysis::HopCriteria c;
   c.alpha = a.alpha;
   if (has_target) c.target_epsilon = a.epsilon;
   c.relative_tolerance = a.rel_tol;
   c.max_hops = a.max_hops;
-  const analysis::HopSuggestion h = analysis::suggest_hops(s, all, c);
+  // Every eigenvalue when n <= --dense-max (a dense solve): epsilon is then exact.
+  const spectral::NormalizedAdjacency m(g);
+  const analysis::PatternHops ph = analysis::suggest_hops_for_pattern(g, m, c, opts);
+  const spectral::GraphSpectrum& s = ph.spectrum;
+  const analysis::HopSuggestion& h = ph.suggestion;
+  const spectral::ExpanderMetrics e = spectral::expander_metrics(s, m, a.solver.mixing_tol);
 
   Json j;
   j["pattern"] = a.source.describe();

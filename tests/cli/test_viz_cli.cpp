@@ -22,7 +22,7 @@
 #include "tests/cli/CliShell.hpp"
 #include "viz/DegreeProfile.hpp"
 #include "viz/DensityMap.hpp"
-#include "viz/PatternEigenvalues.hpp"
+#include "spectral/PatternEigenvalues.hpp"
 #include "viz/ReceptiveSpread.hpp"
 #include "viz/WeightModel.hpp"
 #include "viz/WeightedDot.hpp"
@@ -291,8 +291,8 @@ TEST_CASE("degree profiles, weighted DOT and eigenvalues", "[viz]") {
 
   // Dense and Lanczos paths agree on both ends of the spectrum.
   const CsrGraph e = small_pattern(400, "window=3,random=3,seed=9");
-  const viz::PatternEigenvalues all = viz::pattern_eigenvalues(e, 1000, 6);
-  const viz::PatternEigenvalues ends = viz::pattern_eigenvalues(e, 100, 6);
+  const spectral::PatternEigenvalues all = spectral::pattern_eigenvalues(e, 1000, 6);
+  const spectral::PatternEigenvalues ends = spectral::pattern_eigenvalues(e, 100, 6);
   REQUIRE(all.complete);
   REQUIRE(all.top.size() == 400u);
   REQUIRE_FALSE(ends.complete);

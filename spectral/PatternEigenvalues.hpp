@@ -11,7 +11,7 @@
 #include "graph/CsrGraph.hpp"
 #include "spectral/SolverOptions.hpp"
 
-namespace diffuser::viz {
+namespace diffuser::spectral {
 
 /// Eigenvalues of M = D^{-1/2} S D^{-1/2} (S the symmetrised 0/1 pattern; spectral/
 /// NormalizedAdjacency.hpp), real, in [-1, 1].
@@ -33,9 +33,9 @@ struct PatternEigenvalues {
 
 /// All eigenvalues (Eigen's SelfAdjointEigenSolver on the dense M, O(n^3)) when n <= dense_max;
 /// otherwise the `count` largest (with D^{1/2} 1, the eigenvalue 1, kept as top[0]) and the
-/// `count` smallest by implicitly restarted Lanczos (spectral::symmetric_extremes with `opts`).
+/// `count` smallest by implicitly restarted Lanczos (symmetric_extremes with `opts`).
 /// Throws diffuser::Error for n < 2 or count < 1; non-convergence is reported in the result.
 PatternEigenvalues pattern_eigenvalues(const graph::CsrGraph& g, graph::Index dense_max, int count,
-                                       const spectral::SolverOptions& opts = {});
+                                       const SolverOptions& opts = {});
 
-}  // namespace diffuser::viz
+}  // namespace diffuser::spectral

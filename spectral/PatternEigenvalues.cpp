@@ -1,5 +1,5 @@
 // Why: see PatternEigenvalues.hpp.
-#include "viz/PatternEigenvalues.hpp"
+#include "spectral/PatternEigenvalues.hpp"
 
 #include <fmt/format.h>
 #include <Eigen/Dense>
@@ -13,15 +13,15 @@
 #include "spectral/NormalizedAdjacency.hpp"
 #include "spectral/SymmetricEigensolver.hpp"
 
-namespace diffuser::viz {
+namespace diffuser::spectral {
 
 using graph::Index;
 
 PatternEigenvalues pattern_eigenvalues(const graph::CsrGraph& g, Index dense_max, int count,
-                                       const spectral::SolverOptions& opts) {
+                                       const SolverOptions& opts) {
   DIFFUSER_CHECK(g.n() >= 2, "eigenvalues: the graph has n = {} nodes (needs n >= 2)", g.n());
   DIFFUSER_CHECK(count >= 1, "eigenvalues: count = {} (must be >= 1)", count);
-  const spectral::NormalizedAdjacency m(g);
+  const NormalizedAdjacency m(g);
   PatternEigenvalues out;
   out.n = g.n();
   if (g.n() <= dense_max) {
@@ -44,13 +44,11 @@ PatternEigenvalues pattern_eigenvalues(const graph::CsrGraph& g, Index dense_max
   const int k = static_cast<int>(std::min<Index>(count, nontrivial));
   // The top eigenvalue 1 belongs to D^{1/2} 1 (per component); deflate that vector to -2 so
   // the Lanczos run returns the non-trivial top, then put the 1 back in front.
-  spectral::Deflation top_deflation;
+  Deflation top_deflation;
   top_deflation.basis = m.top_eigenvector();
   top_deflation.value = -2.0;
-  const auto top =
-      spectral::symmetric_extremes(m, spectral::Which::kLargest, k, top_deflation, opts);
-  const auto bottom =
-      spectral::symmetric_extremes(m, spectral::Which::kSmallest, k, spectral::Deflation{}, opts);
+  const auto top = symmetric_extremes(m, Which::kLargest, k, top_deflation, opts);
+  const auto bottom = symmetric_extremes(m, Which::kSmallest, k, Deflation{}, opts);
   out.top.push_back(1.0);
   for (const auto& r : top) {
     out.top.push_back(r.value);
@@ -66,4 +64,4 @@ PatternEigenvalues pattern_eigenvalues(const graph::CsrGraph& g, Index dense_max
   return out;
 }
 
-}  // namespace diffuser::viz
+}  // namespace diffuser::spectral
