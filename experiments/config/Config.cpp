@@ -1,6 +1,9 @@
 // Why: the schema of experiment configs and its strict validation (see Config.hpp).
 #include "experiments/config/Config.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -21,8 +24,9 @@ ConfigKey str(std::string key, std::string def, std::string doc,
                    std::move(choices)};
 }
 ConfigKey integer(std::string key, std::int64_t def, std::string doc, double min = -1e300,
-                  double max = 1e300) {
-  return ConfigKey{std::move(key), KeyType::kInt, json(def), std::move(doc), {}, min, max};
+                  double max = 1e300, std::vector<std::string> words = {}) {
+  return ConfigKey{std::move(key),   KeyType::kInt, json(def), std::move(doc),
+                   std::move(words), min,           max};
 }
 ConfigKey real(std::string key, double def, std::string doc, double min = -1e300,
                double max = 1e300) {
@@ -117,7 +121,19 @@ std::vector<ConfigKey> make_schema() {
           {"ppr", "heat", "theta"}),
       real("attention.alpha", 0.1, "PPR teleport probability alpha.", 0, 1),
       integer("attention.hops", 5,
-              "Number of diffusion hops K (ignored by the sparse and full variants).", 0, 64),
+              "Number of diffusion hops K (ignored by the sparse and full variants); \"auto\": "
+              "chosen from the spectral gap of the pattern at the longest sequence, as `diffuser "
+              "spectral suggest-hops` with attention.alpha, attention.auto_epsilon and "
+              "attention.auto_rel_tol (PPR only; docs/spectral.md section 11).",
+              0, 64, {"auto"}),
+      real("attention.auto_epsilon", 0.0,
+           "attention.hops = auto: target distance epsilon in (0, 1] from full attention (0: no "
+           "target, the convergence rule alone).",
+           0, 1),
+      real("attention.auto_rel_tol", 0.05,
+           "attention.hops = auto: convergence rule, the fraction of the reduction untruncated "
+           "diffusion can give that K hops may leave (in (0, 1)).",
+           1e-6, 0.999),
       real("attention.heat_t", 1.0, "Heat-kernel time t.", 0, 1e6),
       reals("attention.theta", {},
             "Explicit coefficients theta_0..theta_K (attention.diffusion = theta)."),
@@ -219,14 +235,26 @@ Config::Config() : values_(json::object()) {
 void Config::set_checked(const ConfigKey& def, const json& v, const std::string& origin) {
   json stored;
   auto bad_type = [&]() {
-    fail("{}: config key '{}' must be {} {} (got {})", origin, def.key,
-         def.type == KeyType::kInt ? "an" : "a", type_name(def.type), v.dump());
+    std::string words;
+    if (def.type == KeyType::kInt) {
+      for (const auto& w : def.choices) words += fmt::format(" or \"{}\"", w);
+    }
+    fail("{}: config key '{}' must be {} {}{} (got {})", origin, def.key,
+         def.type == KeyType::kInt ? "an" : "a", type_name(def.type), words, v.dump());
   };
   auto check_range = [&](double x) {
     DIFFUSER_CHECK(std::isfinite(x), "{}: config key '{}' is not finite", origin, def.key);
     DIFFUSER_CHECK(x >= def.min && x <= def.max, "{}: config key '{}' = {} outside [{}, {}]",
                    origin, def.key, x, def.min, def.max);
   };
+  if (def.type == KeyType::kInt && v.is_string()) {
+    for (const auto& w : def.choices) {
+      if (w == v.get<std::string>()) {
+        values_[def.key] = v;
+        return;
+      }
+    }
+  }
   switch (def.type) {
     case KeyType::kInt:
       if (!v.is_number_integer()) {
@@ -297,7 +325,9 @@ void Config::apply_override(const std::string& assignment) {
   const ConfigKey* def = find_key(key);
   if (def == nullptr) fail("--set: unknown config key '{}' (docs/configs.md lists them all)", key);
   json v;
-  if (def->type == KeyType::kString) {
+  const bool word = def->type == KeyType::kInt &&
+                    std::find(def->choices.begin(), def->choices.end(), text) != def->choices.end();
+  if (def->type == KeyType::kString || word) {
     v = text;
   } else {
     check_json_depth(text, fmt::format("--set {}", key));
@@ -335,7 +365,14 @@ const json& Config::value(const std::string& key, KeyType type) const {
 }
 
 std::int64_t Config::get_int(const std::string& key) const {
-  return value(key, KeyType::kInt).get<std::int64_t>();
+  const json& v = value(key, KeyType::kInt);
+  DIFFUSER_CHECK(!v.is_string(), "config key '{}' is \"{}\" here, where a number is needed", key,
+                 v.is_string() ? v.get<std::string>() : std::string());
+  return v.get<std::int64_t>();
+}
+std::string Config::get_word(const std::string& key) const {
+  const json& v = value(key, KeyType::kInt);
+  return v.is_string() ? v.get<std::string>() : std::string();
 }
 double Config::get_float(const std::string& key) const {
   return value(key, KeyType::kFloat).get<double>();
@@ -376,7 +413,9 @@ std::string config_schema_markdown() {
       md << "\n## " << section << "\n\n| key | type | default | description |\n|---|---|---|---|\n";
     }
     std::string doc = k.doc;
-    if (!k.choices.empty()) {
+    if (!k.choices.empty() && k.type == KeyType::kInt) {
+      for (const auto& w : k.choices) doc += " Or `\"" + w + "\"`.";
+    } else if (!k.choices.empty()) {
       doc += " One of:";
       for (std::size_t i = 0; i < k.choices.size(); ++i)
         doc += (i ? ", `" : " `") + k.choices[i] + "`";

@@ -17,13 +17,15 @@ enum class KeyType { kInt, kFloat, kBool, kString, kFloatList };
 
 /// One documented configuration key, e.g. "model.dim".
 struct ConfigKey {
-  std::string key;                   ///< dotted path: "<section>.<name>"
-  KeyType type;                      ///< value type
-  nlohmann::json default_value;      ///< default (of `type`)
-  std::string doc;                   ///< one-sentence description
-  std::vector<std::string> choices;  ///< allowed values for strings (empty = any)
-  double min = -1e300;               ///< inclusive lower bound for numbers
-  double max = 1e300;                ///< inclusive upper bound for numbers
+  std::string key;               ///< dotted path: "<section>.<name>"
+  KeyType type;                  ///< value type
+  nlohmann::json default_value;  ///< default (of `type`)
+  std::string doc;               ///< one-sentence description
+  /// Strings: the allowed values (empty = any). Integers: words accepted instead of a number
+  /// (attention.hops = "auto"); read them with Config::get_word.
+  std::vector<std::string> choices;
+  double min = -1e300;  ///< inclusive lower bound for numbers
+  double max = 1e300;   ///< inclusive upper bound for numbers
 };
 
 /// The schema: every key an experiment config may contain.
@@ -48,7 +50,10 @@ class Config {
   /// Applies one "key=value" override.
   void apply_override(const std::string& assignment);
 
+  /// Throws diffuser::Error naming the key when an integer key holds one of its words.
   std::int64_t get_int(const std::string& key) const;
+  /// The word an integer key holds ("auto"), or "" when it holds a number.
+  std::string get_word(const std::string& key) const;
   double get_float(const std::string& key) const;
   bool get_bool(const std::string& key) const;
   const std::string& get_string(const std::string& key) const;

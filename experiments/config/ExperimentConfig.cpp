@@ -42,7 +42,10 @@ ExperimentConfig ExperimentConfig::read(const Config& c) {
   a.pattern = c.get_string("attention.pattern");
   a.diffusion = c.get_string("attention.diffusion");
   a.alpha = c.get_float("attention.alpha");
-  a.hops = c.get_int("attention.hops");
+  a.hops_auto = c.get_word("attention.hops") == "auto";
+  a.hops = a.hops_auto ? -1 : c.get_int("attention.hops");
+  a.auto_epsilon = c.get_float("attention.auto_epsilon");
+  a.auto_rel_tol = c.get_float("attention.auto_rel_tol");
   a.heat_t = c.get_float("attention.heat_t");
   a.theta = c.get_float_list("attention.theta");
   a.learn_theta = c.get_bool("attention.learn_theta");

@@ -41,7 +41,11 @@ struct AttentionSection {
   std::string pattern;    ///< pattern spec (graph::parse_pattern_spec)
   std::string diffusion;  ///< ppr | heat | theta
   double alpha = 0;
-  std::int64_t hops = 0;
+  std::int64_t hops = 0;  ///< -1 when hops_auto
+  /// attention.hops = "auto": K from the spectral gap (experiment_model_config resolves it).
+  bool hops_auto = false;
+  double auto_epsilon = 0;  ///< attention.auto_epsilon (0 = no target)
+  double auto_rel_tol = 0;  ///< attention.auto_rel_tol
   double heat_t = 0;
   std::vector<double> theta;
   bool learn_theta = false;

@@ -3,6 +3,8 @@
 
 #include "core/Error.hpp"
 #include "graph/PatternSpec.hpp"
+#include "graph/Patterns.hpp"
+#include "spectral/NormalizedAdjacency.hpp"
 
 namespace diffuser::experiments {
 
@@ -32,7 +34,8 @@ nn::ModelConfig experiment_model_config(const ExperimentConfig& c, const TaskSha
     fail("config key 'attention.pattern' = '{}': {}", att.pattern, e.what());
   }
   if (m.variant == nn::AttentionVariant::kDiffuser) {
-    const int hops = static_cast<int>(att.hops);
+    const int hops =
+        att.hops_auto ? experiment_auto_hops(c, shape).hops : static_cast<int>(att.hops);
     if (att.diffusion == "ppr") {
       m.diffusion = Diffusion::ppr(att.alpha, hops);
     } else if (att.diffusion == "heat") {
@@ -54,6 +57,36 @@ nn::ModelConfig experiment_model_config(const ExperimentConfig& c, const TaskSha
   m.memory = att.recompute ? attention::MemoryMode::kRecompute : attention::MemoryMode::kStoreHops;
   nn::validate_model_config(m);
   return m;
+}
+
+analysis::HopSuggestion experiment_auto_hops(const ExperimentConfig& c, const TaskShape& shape) {
+  const AttentionSection& att = c.attention;
+  DIFFUSER_CHECK(att.hops_auto, "internal: experiment_auto_hops without attention.hops = auto");
+  DIFFUSER_CHECK(att.variant == "diffuser",
+                 "config key 'attention.hops' = \"auto\" needs attention.variant = diffuser (got "
+                 "{})",
+                 att.variant);
+  DIFFUSER_CHECK(att.diffusion == "ppr",
+                 "config key 'attention.hops' = \"auto\" needs attention.diffusion = ppr (got {})",
+                 att.diffusion);
+  DIFFUSER_CHECK(shape.max_len >= 2,
+                 "config key 'attention.hops' = \"auto\": sequences of {} token(s) have no "
+                 "spectral gap",
+                 shape.max_len);
+  graph::PatternSpec spec;
+  try {
+    spec = graph::parse_pattern_spec(att.pattern);
+  } catch (const Error& e) {
+    fail("config key 'attention.pattern' = '{}': {}", att.pattern, e.what());
+  }
+  const graph::CsrGraph g = graph::build_pattern(static_cast<graph::Index>(shape.max_len), spec);
+  const spectral::NormalizedAdjacency m(g);
+  analysis::HopCriteria criteria;
+  criteria.alpha = att.alpha;
+  if (att.auto_epsilon > 0.0) criteria.target_epsilon = att.auto_epsilon;
+  criteria.relative_tolerance = att.auto_rel_tol;
+  criteria.max_hops = 64;  // the schema's limit of attention.hops
+  return analysis::suggest_hops_for_pattern(g, m, criteria).suggestion;
 }
 
 nn::ModelConfig experiment_model_config(const Config& config, const TaskShape& shape) {

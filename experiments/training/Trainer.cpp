@@ -396,6 +396,11 @@ TrainResult Trainer::run() {
   const auto task = make_task(e, config_);
   task->load(folder.dir());
   const nn::ModelConfig model_config = experiment_model_config(e, task->shape());
+  std::optional<analysis::HopSuggestion> auto_hops;
+  if (e.attention.hops_auto && e.attention.variant == "diffuser") {
+    auto_hops = experiment_auto_hops(e, task->shape());
+    message(options_.messages, "attention.hops = auto: " + auto_hops->reasoning);
+  }
   const auto seed = static_cast<std::uint64_t>(e.train.seed);
   // Peak memory of a run is about 16 floats per parameter: values, gradients and two AdamW
   // moments resident, plus a checkpoint write's tensor copies and its serialised file
@@ -441,7 +446,8 @@ TrainResult Trainer::run() {
                       {"model",
                        {{"parameters", params.size()},
                         {"kind", task->shape().to_json()["kind"]},
-                        {"diffusion", model_config.diffusion.describe()}}},
+                        {"diffusion", model_config.diffusion.describe()},
+                        {"hops_auto", auto_hops ? json(auto_hops->reasoning) : json(nullptr)}}},
                       {"data", task->description()}},
                      {{"start_time", utc_now()},
                       {"command_line", options_.command_line},

@@ -57,6 +57,10 @@ TEST_CASE("config errors name the key and the problem", "[cpu][config]") {
   expect("{}", {"model.size=3"}, "unknown config key 'model.size'");
   expect("{}", {"model.dim=abc"}, "'abc' is not a valid integer");
   expect("{}", {"train.on_nonfinite=ignore"}, "is not one of: stop, skip");
+  expect(R"({"attention": {"hops": "automatic"}})", {},
+         "'attention.hops' must be an integer or \"auto\" (got \"automatic\")");
+  expect(R"({"model": {"dim": "auto"}})", {}, "'model.dim' must be an integer (got \"auto\")");
+  expect("{}", {"attention.hops=65"}, "'attention.hops' = 65 outside [0, 64]");
   CHECK_THROWS_WITH(Config::load(dir.file("missing.json")), Catch::Contains("missing.json"));
 }
 
@@ -67,4 +71,25 @@ TEST_CASE("docs/configs.md is the generated schema reference", "[cpu][config]") 
   REQUIRE_NOTHROW(actual = diffuser::read_text_file(path));
   INFO("regenerate with: build/release/cli/diffuser config schema > docs/configs.md");
   CHECK(actual == expected);
+}
+
+TEST_CASE("attention.hops takes a number or \"auto\", from files and --set", "[cpu][config]") {
+  TempDir dir;
+  write_file(dir.file("c.json"), R"({"attention": {"hops": "auto", "auto_epsilon": 0.4}})");
+  const Config c = Config::load(dir.file("c.json"));
+  CHECK(c.get_word("attention.hops") == "auto");
+  CHECK(c.get_float("attention.auto_epsilon") == 0.4);
+  CHECK(c.to_json()["attention"]["hops"] == "auto");
+  CHECK_THROWS_WITH(c.get_int("attention.hops"),
+                    Catch::Contains("'attention.hops' is \"auto\" here, where a number is needed"));
+  const Config n = Config::load(dir.file("c.json"), {"attention.hops=7"});
+  CHECK(n.get_word("attention.hops").empty());
+  CHECK(n.get_int("attention.hops") == 7);
+  Config o;
+  o.apply_override("attention.hops=auto");
+  CHECK(o.get_word("attention.hops") == "auto");
+  // The resolved config written to a run folder reads back the same.
+  Config back;
+  back.apply_json(o.to_json(), "run config");
+  CHECK(back.get_word("attention.hops") == "auto");
 }

@@ -81,6 +81,8 @@ TEST_CASE("typed config: every field holds its own key's value", "[cpu][tasks][c
                                 "attention.alpha=0.3",
                                 "attention.hops=7",
                                 "attention.heat_t=2.5",
+                                "attention.auto_epsilon=0.35",
+                                "attention.auto_rel_tol=0.15",
                                 "attention.theta=[0.5,0.25]",
                                 "attention.learn_theta=true",
                                 "attention.dropout=0.05",
@@ -126,6 +128,11 @@ TEST_CASE("typed config: every field holds its own key's value", "[cpu][tasks][c
   CHECK(e.attention.diffusion == "heat");
   CHECK(e.attention.alpha == 0.3);
   CHECK(e.attention.hops == 7);
+  CHECK_FALSE(e.attention.hops_auto);
+  CHECK(e.attention.auto_epsilon == 0.35);
+  CHECK(e.attention.auto_rel_tol == 0.15);
+  CHECK(ExperimentConfig::read(config_with({"attention.hops=auto"})).attention.hops_auto);
+  CHECK(ExperimentConfig::read(config_with({"attention.hops=auto"})).attention.hops == -1);
   CHECK(e.attention.heat_t == 2.5);
   CHECK(e.attention.theta == std::vector<double>{0.5, 0.25});
   CHECK(e.attention.learn_theta);

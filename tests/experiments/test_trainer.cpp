@@ -11,9 +11,12 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <numeric>
 #include <sstream>
 
+#include "analysis/HopEpsilon.hpp"
 #include "core/AtomicFile.hpp"
+#include "core/Diffusion.hpp"
 #include "core/Error.hpp"
 #include "experiments/config/Config.hpp"
 #include "experiments/tasks/TaskData.hpp"
@@ -21,7 +24,9 @@
 #include "experiments/training/RunLog.hpp"
 #include "experiments/training/Trainer.hpp"
 #include "graph/PatternSpec.hpp"
+#include "graph/Patterns.hpp"
 #include "nn/Checkpoint.hpp"
+#include "spectral/GraphSpectrum.hpp"
 #include "tests/Testing.hpp"
 
 using namespace diffuser;
@@ -166,6 +171,45 @@ TEST_CASE("config -> ModelConfig: every model and attention key lands in its fie
         experiment_model_config(make_config(j, {"attention.pattern=window=-1"}), shape),
         Catch::Contains("attention.pattern"));
     CHECK_THROWS_AS(experiment_model_config(make_config(j, {"model.heads=5"}), shape), Error);
+  }
+  SECTION("attention.hops = auto: the K of suggest-hops on the pattern at the longest sequence") {
+    const TaskShape image{nn::ModelKind::kClassifier, 257, 10, 1025, true, 0};
+    const std::vector<std::string> sets{"attention.pattern=window=32", "attention.hops=auto",
+                                        "attention.learn_theta=false", "attention.alpha=0.1"};
+    m = experiment_model_config(make_config(j, sets), image);
+    // Brute force of the rule: the library's epsilon curve of this pattern at n = 1025 (the
+    // bound path, n > 512), first K within 5% of the reduction untruncated PPR can give.
+    const graph::CsrGraph g = graph::build_pattern(1025, graph::parse_pattern_spec("window=32"));
+    const spectral::GraphSpectrum s = spectral::graph_spectrum(g);
+    std::vector<int> hops(65);
+    std::iota(hops.begin(), hops.end(), 0);
+    const auto curve = analysis::epsilon_vs_hops(s, {}, 0.1, hops);
+    const double limit = Diffusion::ppr(0.1).map(s.mu2.value);
+    const double threshold = limit + 0.05 * (curve[0].epsilon - limit);
+    int expected = -1;
+    for (int k = 0; k <= 64 && expected < 0; ++k) {
+      if (curve[static_cast<std::size_t>(k)].epsilon <= threshold) expected = k;
+    }
+    REQUIRE(expected > 5);  // a local window needs many hops (docs/spectral.md section 11)
+    CHECK(m.diffusion == Diffusion::ppr(0.1, expected));
+    const auto h = experiment_auto_hops(ExperimentConfig::read(make_config(j, sets)), image);
+    CHECK(h.hops == expected);
+    CHECK(h.rule == analysis::HopRule::kConverged);
+    // A target that a few hops reach on a pattern with global tokens.
+    std::vector<std::string> target = sets;
+    target.push_back("attention.pattern=window=8,global=2,random=4");
+    target.push_back("attention.auto_epsilon=0.5");
+    CHECK(experiment_auto_hops(ExperimentConfig::read(make_config(j, target)), image).rule ==
+          analysis::HopRule::kTarget);
+    // Only PPR; sparse and full ignore it.
+    std::vector<std::string> heat = sets;
+    heat.push_back("attention.diffusion=heat");
+    CHECK_THROWS_WITH(
+        experiment_model_config(make_config(j, heat), image),
+        Catch::Contains("'attention.hops' = \"auto\" needs attention.diffusion = ppr"));
+    std::vector<std::string> sparse = sets;
+    sparse.push_back("attention.variant=sparse");
+    CHECK(experiment_model_config(make_config(j, sparse), image).diffusion == Diffusion::plain());
   }
   SECTION("the language model takes its kind and vocabulary from the task") {
     const TaskShape lm{nn::ModelKind::kCausalLm, 256, 256, 64, false, 0};
