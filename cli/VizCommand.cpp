@@ -31,10 +31,10 @@
 #include "graph/Patterns.hpp"
 #include "spectral/DiffusedSpectrum.hpp"
 #include "spectral/GraphSpectrum.hpp"
+#include "spectral/PatternEigenvalues.hpp"
 #include "viz/CapturedAttention.hpp"
 #include "viz/DegreeProfile.hpp"
 #include "viz/DensityMap.hpp"
-#include "spectral/PatternEigenvalues.hpp"
 #include "viz/ReceptiveSpread.hpp"
 #include "viz/WeightModel.hpp"
 #include "viz/WeightedDot.hpp"
@@ -327,7 +327,8 @@ void run_spectrum(const SpectrumArgs& a) {
   DIFFUSER_CHECK(g.n() >= 2, "the pattern has n = {} tokens; a spectrum needs n >= 2", g.n());
 
   // Eigenvalues of M, with their image under the chosen diffusion.
-  const spectral::PatternEigenvalues ev = spectral::pattern_eigenvalues(g, a.dense_max, a.top_k, opts);
+  const spectral::PatternEigenvalues ev =
+      spectral::pattern_eigenvalues(g, a.dense_max, a.top_k, opts);
   std::string csv = "rank,end,mu,lambda,diffused\n";
   for (std::size_t i = 0; i < ev.top.size(); ++i) {
     csv += fmt::format("{},{},{},{},{}\n", i, ev.complete ? "all" : "top", csv_number(ev.top[i]),
