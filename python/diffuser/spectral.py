@@ -23,6 +23,7 @@ __all__ = [
     "diffused",
     "epsilon_vs_hops",
     "spectrum",
+    "suggest_hops",
     "sweep_cut",
 ]
 
@@ -71,3 +72,18 @@ def epsilon_vs_hops(spec: GraphSpectrum, alpha: float = 0.1, hops: Sequence[int]
     given, descending with 1 first; else the bound over [mu_min, mu2]). analysis/HopEpsilon.hpp."""
     eig = None if all_eigenvalues is None else [float(x) for x in all_eigenvalues]
     return _core.epsilon_vs_hops(spec, float(alpha), [int(k) for k in hops], eig)
+
+
+def suggest_hops(spec: GraphSpectrum, alpha: float = 0.1, epsilon: Optional[float] = None,
+                 rel_tol: float = 0.05, max_hops: int = 64,
+                 all_eigenvalues: Optional[Sequence[float]] = None) -> dict:
+    """Hops K of PPR(alpha, K) from the spectral gap, as ``diffuser spectral suggest-hops``: the
+    smallest K with epsilon(K) <= ``epsilon``; without a target, or when none reaches it, the
+    smallest K within ``rel_tol`` of what untruncated diffusion can give (docs/spectral.md §11).
+    Returns hops, diffusion, rule, target_reached, epsilon, epsilon_plain, epsilon_limit,
+    converged_threshold, exact, reasoning and the curve (hops, epsilon per K). Exact with
+    ``all_eigenvalues`` (descending, 1 first), else bounds over [mu_min, mu2]. Raises ValueError
+    naming a parameter outside its range."""
+    eig = None if all_eigenvalues is None else [float(x) for x in all_eigenvalues]
+    return _core.suggest_hops(spec, float(alpha), None if epsilon is None else float(epsilon),
+                              float(rel_tol), int(max_hops), eig)

@@ -19,6 +19,7 @@
 #include "Bindings.hpp"
 #include "JsonToPython.hpp"
 #include "analysis/HopEpsilon.hpp"
+#include "analysis/HopSuggestion.hpp"
 #include "core/Diffusion.hpp"
 #include "spectral/DiffusedSpectrum.hpp"
 #include "spectral/ExpanderMetrics.hpp"
@@ -194,6 +195,41 @@ void bind_spectral(nb::module_& m) {
       nb::arg("spectrum"), nb::arg("alpha"), nb::arg("hops"),
       nb::arg("all_eigenvalues").none() = nb::none(),
       "Approximation epsilon of PPR(alpha, K) vs full attention for each K (docs/spectral.md).");
+  m.def(
+      "suggest_hops",
+      [](const spectral::GraphSpectrum& s, double alpha, std::optional<double> epsilon,
+         double rel_tol, int max_hops, std::optional<std::vector<double>> all_eigenvalues) {
+        const std::vector<double> all = all_eigenvalues.value_or(std::vector<double>{});
+        analysis::HopCriteria c;
+        c.alpha = alpha;
+        c.target_epsilon = epsilon;
+        c.relative_tolerance = rel_tol;
+        c.max_hops = max_hops;
+        const analysis::HopSuggestion h = analysis::suggest_hops(s, all, c);
+        nb::dict j;
+        j["hops"] = h.hops;
+        j["diffusion"] = Diffusion::ppr(alpha, h.hops);
+        j["rule"] = analysis::to_string(h.rule);
+        j["target_reached"] = h.target_reached ? nb::cast(*h.target_reached) : nb::none();
+        j["epsilon"] = h.epsilon;
+        j["epsilon_plain"] = h.epsilon_plain;
+        j["epsilon_limit"] = h.epsilon_limit;
+        j["converged_threshold"] = h.converged_threshold;
+        j["exact"] = h.exact;
+        j["reasoning"] = h.reasoning;
+        nb::list curve;
+        for (const analysis::HopEpsilon& p : h.curve) {
+          nb::dict e;
+          e["hops"] = p.diffusion.hops();
+          e["epsilon"] = p.epsilon;
+          curve.append(e);
+        }
+        j["curve"] = curve;
+        return j;
+      },
+      nb::arg("spectrum"), nb::arg("alpha"), nb::arg("epsilon").none(), nb::arg("rel_tol"),
+      nb::arg("max_hops"), nb::arg("all_eigenvalues").none() = nb::none(),
+      "Hops K of PPR diffusion from the spectral gap (analysis/HopSuggestion.hpp).");
 }
 
 }  // namespace diffuser::python

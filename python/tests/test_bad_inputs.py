@@ -86,6 +86,11 @@ CASES = [
     ("spectral method", lambda: spectral.analyze(G, method="magic"), ValueError, "method must be"),
     ("sweep x dtype", lambda: spectral.sweep_cut(G, np.ones(8, np.float32)), TypeError, "x must be a 1-D float64"),
     ("conductance bad id", lambda: spectral.conductance(G, [0, 99]), DiffuserError, "99"),
+    ("suggest_hops alpha", lambda: spectral.suggest_hops(spectral.spectrum(G), alpha=1.5), DiffuserError, "alpha = 1.5"),
+    ("suggest_hops epsilon", lambda: spectral.suggest_hops(spectral.spectrum(G), epsilon=0.0), DiffuserError, "target_epsilon = 0"),
+    ("suggest_hops rel_tol", lambda: spectral.suggest_hops(spectral.spectrum(G), rel_tol=1.0), DiffuserError, "relative_tolerance = 1"),
+    ("suggest_hops max_hops", lambda: spectral.suggest_hops(spectral.spectrum(G), max_hops=5000), DiffuserError, "max_hops = 5000"),
+    ("suggest_hops eigenvalue count", lambda: spectral.suggest_hops(spectral.spectrum(G), all_eigenvalues=[1.0, 0.5]), DiffuserError, "2 eigenvalues given for a pattern of n = 8"),
 ]
 
 

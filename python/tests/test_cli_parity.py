@@ -1,5 +1,5 @@
 """The numpy API gives the CLI's results on the same inputs: graph build, graph stats,
-spectral summary, attention forward and gradients. Needs the `diffuser` binary (DIFFUSER_CLI)."""
+spectral summary, suggest-hops, attention forward and gradients. Needs the `diffuser` binary (DIFFUSER_CLI)."""
 
 import json
 import subprocess
@@ -67,6 +67,35 @@ def test_spectral_summary(cli, tmp_path, spec, n):
     for key in ("spectrum", "sweep"):
         got.pop(key, None)
     assert_same(got, expected)
+
+
+@pytest.mark.parametrize("spec,n,target", [("window=32", 1025, 0.5),
+                                           ("window=8,global=2,random=4", 600, None),
+                                           ("window=2,random=2,seed=9", 40, 0.6)])
+def test_suggest_hops(cli, tmp_path, spec, n, target):
+    g = graph.build(spec, n)
+    path = tmp_path / "g.mtx"
+    graph.write(path, g)
+    args = ["spectral", "suggest-hops", path] + ([] if target is None else ["--epsilon", target])
+    expected = json.loads(run(cli, *args))
+    ev = None
+    if n <= 512:  # the CLI solves densely below --dense-max: give Python every eigenvalue too
+        s = np.zeros((n, n))
+        rows = np.repeat(np.arange(n), np.diff(np.asarray(g.indptr)))
+        s[rows, np.asarray(g.indices)] = 1.0
+        s = np.maximum(s, s.T)
+        d = 1 / np.sqrt(s.sum(axis=1))
+        ev = np.sort(np.linalg.eigvalsh(d[:, None] * s * d[None, :]))[::-1]
+    got = spectral.suggest_hops(spectral.spectrum(g), 0.1, target, all_eigenvalues=ev)
+    assert got["hops"] == expected["hops"] and got["rule"] == expected["rule"]
+    assert got["target_reached"] == expected["target_reached"]
+    assert got["exact"] == expected["eigenvalues"].startswith("all")
+    assert got["reasoning"] == expected["reasoning"] or n <= 512
+    for key in ("epsilon", "epsilon_plain", "epsilon_limit", "converged_threshold"):
+        assert got[key] == pytest.approx(expected[key], abs=1e-9)
+    assert [c["hops"] for c in got["curve"]] == [c["hops"] for c in expected["curve"]]
+    assert np.allclose([c["epsilon"] for c in got["curve"]],
+                       [c["epsilon"] for c in expected["curve"]], atol=1e-9)
 
 
 DIFFUSIONS = [(Diffusion.ppr(0.1, 5), ["--alpha", 0.1, "--hops", 5]),
