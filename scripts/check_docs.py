@@ -87,6 +87,7 @@ LONG_COMMANDS = [
     (r"fashion_mnist_diffuser\.json", "Fashion-MNIST training: 8-16 minutes"),
     (r"diffuser train --out runs/fm1 --resume", "continues the 4000-step Fashion-MNIST run"),
     (r"run_experiment\.py --task listops", "six 2000-step ListOps runs: hours"),
+    (r"run_experiment\.py --task fashion32_local", "twelve 1200-step 1,024-token runs: ~1 hour"),
     (r"spectral sweep .*65536", "spectra up to n = 65,536: about 15 minutes"),
     (r"bench_patterns", "n = 10^6 pattern, 3 builds and 3 transposes, 4 GB"),
     (r"bench_attention .*--n 16384", "dense attention at n = 16,384: minutes"),
