@@ -12,6 +12,7 @@ Needs matplotlib (Agg backend: no display needed); --palette writes a small 8-bi
 import argparse
 import json
 import os
+import re
 import sys
 
 from plot_common import add_output_options, require_matplotlib, save
@@ -49,7 +50,23 @@ def variant_of(run_dir):
 
 
 COLOURS = {"diffuser": "tab:blue", "sparse": "tab:orange", "full": "tab:green"}
+EXTRA_COLOURS = ["tab:purple", "tab:red", "tab:brown", "tab:pink", "tab:olive", "tab:cyan"]
 STYLES = ["-", "--", ":", "-."]
+
+
+def group_of(run_dir):
+    """What a run's colour stands for: the config suffix of a run_experiment.py folder
+    (`<variant>_seed<S>`, e.g. diffuser_auto), else the config's attention.variant."""
+    match = re.fullmatch(r"(.+)_seed\d+", run_label(run_dir))
+    return match.group(1) if match else variant_of(run_dir)
+
+
+def colour_of(group, colours):
+    """A fixed colour per known variant, the next free one of EXTRA_COLOURS for any other."""
+    if group not in colours:
+        colours[group] = COLOURS.get(group) or EXTRA_COLOURS[
+            sum(g not in COLOURS for g in colours) % len(EXTRA_COLOURS)]
+    return colours[group]
 
 
 def plot(run_dirs, out, title=None, dpi=120, palette=False):
@@ -57,13 +74,14 @@ def plot(run_dirs, out, title=None, dpi=120, palette=False):
     plt, _ = require_matplotlib()
     fig, (ax_loss, ax_val) = plt.subplots(1, 2, figsize=(11, 4))
     per_variant = {}
+    colours = {}
     language_model = False
     for run_dir in run_dirs:
         records = read_log(run_dir)
-        variant = variant_of(run_dir)
+        variant = group_of(run_dir)
         k = per_variant.get(variant, 0)
         per_variant[variant] = k + 1
-        style = dict(color=COLOURS.get(variant), linestyle=STYLES[k % len(STYLES)],
+        style = dict(color=colour_of(variant, colours), linestyle=STYLES[k % len(STYLES)],
                      label=run_label(run_dir))
         train = [r for r in records if r.get("type") == "train"]
         val = [r for r in records if r.get("type") == "eval" and r.get("split") == "val"]
