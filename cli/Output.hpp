@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/JsonNumber.hpp"
+
 namespace diffuser::cli {
 
 /// A CSV field, quoted (RFC 4180: inner quotes doubled) when it holds a comma, quote or newline.
@@ -22,10 +24,5 @@ inline std::string csv_field(const std::string& s) {
 /// A number as a CSV field: the shortest text that reads back exactly ({fmt}'s "{}"); empty
 /// when not finite.
 inline std::string csv_number(double v) { return std::isfinite(v) ? fmt::format("{}", v) : ""; }
-
-/// A number as a JSON value; null when not finite (JSON has no NaN or Inf).
-inline nlohmann::ordered_json json_number(double v) {
-  return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
-}
 
 }  // namespace diffuser::cli

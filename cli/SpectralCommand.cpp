@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "analysis/HopSuggestion.hpp"
+#include "analysis/HopSuggestionJson.hpp"
 #include "analysis/SpectralApprox.hpp"
 #include "cli/Commands.hpp"
 #include "cli/DiffusionOptions.hpp"
@@ -470,20 +471,7 @@ void run_suggest(const SuggestArgs& a) {
   j["target_epsilon"] = has_target ? Json(a.epsilon) : Json(nullptr);
   j["relative_tolerance"] = a.rel_tol;
   j["max_hops"] = a.max_hops;
-  j["hops"] = h.hops;
-  j["diffusion"] = Diffusion::ppr(a.alpha, h.hops).compact();
-  j["rule"] = analysis::to_string(h.rule);
-  j["target_reached"] = h.target_reached ? Json(*h.target_reached) : Json(nullptr);
-  j["epsilon"] = json_number(h.epsilon);
-  j["epsilon_plain"] = json_number(h.epsilon_plain);
-  j["epsilon_limit"] = json_number(h.epsilon_limit);
-  j["converged_threshold"] = json_number(h.converged_threshold);
-  j["reasoning"] = h.reasoning;
-  Json curve = Json::array();
-  for (const analysis::HopEpsilon& p : h.curve) {
-    curve.push_back({{"hops", p.diffusion.hops()}, {"epsilon", json_number(p.epsilon)}});
-  }
-  j["curve"] = std::move(curve);
+  j.update(analysis::suggestion_json(h, a.alpha));
   j["about"] =
       "epsilon(K) = largest non-trivial |p_K(mu)| over the eigenvalues mu of M = "
       "D^-1/2 S D^-1/2: the operator-norm distance of PPR(alpha, K) diffusion from the "

@@ -20,6 +20,7 @@
 #include "JsonToPython.hpp"
 #include "analysis/HopEpsilon.hpp"
 #include "analysis/HopSuggestion.hpp"
+#include "analysis/HopSuggestionJson.hpp"
 #include "core/Diffusion.hpp"
 #include "spectral/DiffusedSpectrum.hpp"
 #include "spectral/ExpanderMetrics.hpp"
@@ -206,25 +207,9 @@ void bind_spectral(nb::module_& m) {
         c.relative_tolerance = rel_tol;
         c.max_hops = max_hops;
         const analysis::HopSuggestion h = analysis::suggest_hops(s, all, c);
-        nb::dict j;
-        j["hops"] = h.hops;
+        nb::dict j = nb::cast<nb::dict>(to_python(analysis::suggestion_json(h, alpha)));
         j["diffusion"] = Diffusion::ppr(alpha, h.hops);
-        j["rule"] = analysis::to_string(h.rule);
-        j["target_reached"] = h.target_reached ? nb::cast(*h.target_reached) : nb::none();
-        j["epsilon"] = h.epsilon;
-        j["epsilon_plain"] = h.epsilon_plain;
-        j["epsilon_limit"] = h.epsilon_limit;
-        j["converged_threshold"] = h.converged_threshold;
         j["exact"] = h.exact;
-        j["reasoning"] = h.reasoning;
-        nb::list curve;
-        for (const analysis::HopEpsilon& p : h.curve) {
-          nb::dict e;
-          e["hops"] = p.diffusion.hops();
-          e["epsilon"] = p.epsilon;
-          curve.append(e);
-        }
-        j["curve"] = curve;
         return j;
       },
       nb::arg("spectrum"), nb::arg("alpha"), nb::arg("epsilon").none(), nb::arg("rel_tol"),
