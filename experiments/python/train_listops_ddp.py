@@ -195,6 +195,11 @@ def main(argv=None) -> int:
             log.write(json.dumps({"summary": summary}) + "\n")
             log.close()
     if world > 1:
+        # Both ranks leave together (rank 0 evaluates alone above) and drop DDP's reducer before
+        # the group goes: a rank that tears gloo down while its peer still holds the pair can
+        # abort with "terminate called without an active exception".
+        dist.barrier()
+        del ddp
         dist.destroy_process_group()
     return 0
 
