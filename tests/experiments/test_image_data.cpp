@@ -272,7 +272,8 @@ TEST_CASE("pad_images: a background border, pixels in place, bad shapes named", 
                                          9, 9, 9, 9, 9};
   const auto t = p.tokens(0);
   CHECK(std::vector<std::int32_t>(t.begin(), t.end()) == expect);
-  const auto t1 = pad_images(d, 2, 3, 0).tokens(1);
+  const SequenceDataset unpadded = pad_images(d, 2, 3, 0);
+  const auto t1 = unpadded.tokens(1);
   CHECK(std::vector<std::int32_t>(t1.begin(), t1.end()) == b);
   CHECK_THROWS_WITH(pad_images(d, 3, 3, 1), Contains("imgs: example 0 holds 6 pixels, not 3x3"));
   CHECK_THROWS_WITH(pad_images(d, 2, 3, 65), Contains("image padding 65 outside [0, 64]"));
