@@ -5,7 +5,7 @@
 // and the timing of the two candidate edge-value layouts ([H, nnz] vs [nnz, H]).
 //
 // Usage: bench_attention [--n N] [--heads H] [--head-dim D] [--repeats R] [--json FILE]
-//   [--alpha A] [--hops K] [--window W] [--global G] [--random R] [--seed S]
+//   [--alpha A] [--hops K] [--window W] [--global G] [--random R] [--seed S] [--spec SPEC]
 //   [--dense auto|on|off] [--dense-diffusion auto|on|off] [--dense-limit-mb MB]
 //
 // Peak memory of a variant = the process's resident-set high-water mark (VmHWM, reset through
@@ -162,7 +162,9 @@ constexpr const char* kUsage =
     "  --n N (4096)  --heads H (4)  --head-dim D (64)  --repeats R (5)\n"
     "  --alpha A (0.1)  --hops K (5)  --window W (64)  --global G (64)  --random R (64)\n"
     "  --seed S (0)  --dense auto|on|off (auto)  --dense-diffusion auto|on|off (auto)\n"
-    "  --dense-limit-mb MB (0: the default limit)  --json PATH (none)\n";
+    "  --dense-limit-mb MB (0: the default limit)  --json PATH (none)\n"
+    "  --spec SPEC (none): a pattern spec (docs/patterns.md, e.g. preset=diffuser) instead of\n"
+    "    --window/--global/--random; --seed, when given, overrides the spec's seed\n";
 
 int main(int argc, char** argv) {
   if (diffuser::bench::help_requested(argc, argv, kUsage)) return 0;
@@ -172,6 +174,8 @@ int main(int argc, char** argv) {
     double alpha = 0.1;
     Index window = 64, global = 64, random = 64;
     std::uint64_t seed = 0;
+    std::string spec_text;  // --spec: the pattern as a spec string (graph/PatternSpec.hpp)
+    bool seed_given = false, components_given = false;
     std::string json_path, dense_mode = "auto", dense_diffusion_mode = "auto";
     double dense_limit_mb = 0;
     for (int a = 1; a < argc; ++a) {
@@ -192,14 +196,16 @@ int main(int argc, char** argv) {
         alpha = std::stod(value);
       else if (arg == "--hops")
         hops = std::stoi(value);
+      else if (arg == "--spec")
+        spec_text = value;
       else if (arg == "--window")
-        window = std::stoi(value);
+        window = std::stoi(value), components_given = true;
       else if (arg == "--global")
-        global = std::stoi(value);
+        global = std::stoi(value), components_given = true;
       else if (arg == "--random")
-        random = std::stoi(value);
+        random = std::stoi(value), components_given = true;
       else if (arg == "--seed")
-        seed = std::stoull(value);
+        seed = std::stoull(value), seed_given = true;
       else if (arg == "--dense")
         dense_mode = on_off_auto(arg, value);
       else if (arg == "--dense-diffusion")
@@ -215,10 +221,20 @@ int main(int argc, char** argv) {
     const std::size_t size = static_cast<std::size_t>(n) * width;
 
     graph::PatternSpec spec;
-    spec.window = window;
-    spec.global = global;
-    spec.random = random;
-    spec.seed = seed;
+    if (!spec_text.empty()) {
+      DIFFUSER_CHECK(!components_given,
+                     "bench_attention: --spec cannot be combined with --window/--global/--random");
+      spec = graph::parse_pattern_spec(spec_text);
+      if (seed_given)
+        spec.seed = seed;
+      else
+        seed = spec.seed;  // the inputs' seed follows the spec's
+    } else {
+      spec.window = window;
+      spec.global = global;
+      spec.random = random;
+      spec.seed = seed;
+    }
     const auto t_pattern = Clock::now();
     const graph::CsrGraph pattern = graph::build_pattern(n, spec);
     const double pattern_ms = ms_since(t_pattern);
