@@ -92,6 +92,8 @@ LONG_COMMANDS = [
     (r"bench_patterns", "n = 10^6 pattern, 3 builds and 3 transposes, 4 GB"),
     (r"bench_attention .*--n 16384", "dense attention at n = 16,384: minutes"),
     (r"bench_spectral", "n = 100,000 spectra and SciPy's eigsh: minutes"),
+    (r"dglenv/bin/pip install", "downloads torch 2.2.1 and dgl 2.1.0: about 1 GB"),
+    (r"bench_seed_dgl\.py", "DGL and bench_attention at n up to 16,384: about 3 minutes"),
     (r"fuzz_\w+ .*-max_total_time", "fuzzes for 600 s"),
     (r"^ctest\b", "the test suite: minutes (scripts/test.sh and CI run it to the end)"),
 ]
