@@ -39,7 +39,6 @@ def main(argv=None):
     args = parse_viz_folders(__doc__, "receptive", "receptive.json", argv, own_options)
     plt, np = require_matplotlib()
     from matplotlib.colors import LogNorm
-
     from matplotlib.ticker import MaxNLocator
 
     image_shape = parse_image(args.image) if args.image else None
@@ -128,8 +127,8 @@ def draw_image(plt, np, LogNorm, ax, fig, diffused, q, shape, offset, folder):
                        interpolation="nearest",
                        norm=LogNorm(vmin=max(positive.min(), 1e-12), vmax=positive.max()))
         fig.colorbar(im, ax=ax, label="diffused attention mass per pixel")
-    share = float(pixels[pixels > 0].sum())
-    reach = int((pixels > 0).sum())
+    share = float(positive.sum())
+    reach = int(positive.size)
     where = "a non-image token" if not offset <= q < offset + h * w else \
         f"pixel ({(q - offset) // w}, {(q - offset) % w})"
     ax.set_title(f"query {q} ({where}) over the {h}x{w} image:\n{reach:,} of {h * w:,} pixels "
