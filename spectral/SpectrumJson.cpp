@@ -1,6 +1,7 @@
 // Why: the spectral summary as JSON (see SpectrumJson.hpp).
 #include "spectral/SpectrumJson.hpp"
 
+#include <cmath>
 #include <string>
 #include <utility>
 #include <vector>
