@@ -1,4 +1,5 @@
-// Why: builds the per-pattern data once (transpose, permutations, balanced row blocks).
+// Why: builds the per-pattern data once (transpose, permutations, balanced row blocks, row
+// tiles).
 #include "attention/AttentionPlan.hpp"
 
 #include <algorithm>
@@ -95,6 +96,7 @@ AttentionPlan::AttentionPlan(const graph::CsrGraph& pattern, PlanOptions options
   transposed_dense_runs_ = full_row_runs(transposed_, options.dense_rows);
   row_blocks_ = balanced_blocks(pattern_, dense_runs_);
   transposed_row_blocks_ = balanced_blocks(transposed_, transposed_dense_runs_);
+  if (options.row_tiles) row_tiles_ = RowTiles(pattern_, dense_runs_);
   max_degree_ = max_row_degree(pattern_);
   max_transposed_degree_ = max_row_degree(transposed_);
   id_ = next_plan_id();
@@ -106,7 +108,7 @@ std::size_t AttentionPlan::bytes() const {
                                   perm_.size() + inverse_perm_.size();
   const std::size_t ranges = row_blocks_.size() + dense_runs_.size() +
                              transposed_row_blocks_.size() + transposed_dense_runs_.size();
-  return index_count * sizeof(Index) + ranges * sizeof(RowRange);
+  return index_count * sizeof(Index) + ranges * sizeof(RowRange) + row_tiles_.bytes();
 }
 
 }  // namespace diffuser::attention

@@ -8,15 +8,11 @@
 #include <span>
 #include <vector>
 
+#include "attention/RowRange.hpp"
+#include "attention/RowTiles.hpp"
 #include "graph/CsrGraph.hpp"
 
 namespace diffuser::attention {
-
-/// A half-open range of rows [begin, end).
-struct RowRange {
-  graph::Index begin = 0;
-  graph::Index end = 0;
-};
 
 /// Options of plan construction.
 struct PlanOptions {
@@ -25,6 +21,10 @@ struct PlanOptions {
   /// once per run instead of once per row. Off: every row takes the sparse path (same results
   /// up to summation order; used by tests and benchmarks).
   bool dense_rows = true;
+  /// Group the sparse-path rows of the pattern into row tiles (RowTiles) so that the forward
+  /// SpMM hop loads a key shared by consecutive rows once for all of them. Off: the hop gathers
+  /// row by row (same results up to summation order; used by tests and benchmarks).
+  bool row_tiles = true;
 };
 
 /// A pattern prepared for attention: row i = query i, its columns = the keys it attends to
@@ -66,6 +66,10 @@ class AttentionPlan {
   std::span<const RowRange> transposed_row_blocks() const { return transposed_row_blocks_; }
   std::span<const RowRange> transposed_dense_runs() const { return transposed_dense_runs_; }
 
+  /// Row tiles of pattern() over its sparse-path rows (those outside dense_runs()); empty when
+  /// PlanOptions::row_tiles is off.
+  const RowTiles& row_tiles() const { return row_tiles_; }
+
   /// Largest row degree of pattern() and of transposed().
   graph::Index max_degree() const { return max_degree_; }
   graph::Index max_transposed_degree() const { return max_transposed_degree_; }
@@ -74,7 +78,7 @@ class AttentionPlan {
   /// forward state records it so backward can refuse a different pattern.
   std::uint64_t id() const { return id_; }
 
-  /// Bytes held by the plan (both graphs, permutations, blocks).
+  /// Bytes held by the plan (both graphs, permutations, blocks, row tiles).
   std::size_t bytes() const;
 
  private:
@@ -86,6 +90,7 @@ class AttentionPlan {
   std::vector<RowRange> dense_runs_;
   std::vector<RowRange> transposed_row_blocks_;
   std::vector<RowRange> transposed_dense_runs_;
+  RowTiles row_tiles_;
   graph::Index max_degree_ = 0;
   graph::Index max_transposed_degree_ = 0;
   std::uint64_t id_ = 0;

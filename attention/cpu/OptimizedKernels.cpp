@@ -4,9 +4,9 @@
 // the output slab in registers; edge values are addressed through EdgeLayout; columns within a
 // row are sorted, so the keys of a padded sequence (j >= len) are a suffix of every row and
 // are skipped by one binary search. Rows that hold every key (global tokens) come in dense runs
-// that are handled by GEMMs. Sums use a fixed order (written out in RowMath.hpp, fixed edge
-// unrolling, fixed GEMM decomposition) so results do not depend on the thread count or on buffer
-// alignment.
+// that are handled by GEMMs (the forward hop packs the rows of short runs 16 to a GEMM). Sums use a
+// fixed order (written out in RowMath.hpp, fixed edge unrolling, fixed GEMM decomposition) so
+// results do not depend on the thread count or on buffer alignment.
 #include "attention/cpu/OptimizedKernels.hpp"
 
 #include <Eigen/Core>
@@ -16,6 +16,7 @@
 
 #include "attention/AttentionDropout.hpp"
 #include "attention/cpu/RowMath.hpp"
+#include "attention/cpu/TiledHop.hpp"
 #include "core/Threads.hpp"
 
 namespace diffuser::attention::cpu {
@@ -38,6 +39,9 @@ inline void prefetch(const T* p, std::int64_t count) {
     __builtin_prefetch(bytes + b);
   }
 }
+
+// Dense runs shorter than this are handled by the forward hop in groups of this many rows.
+constexpr Index kDenseGroupRows = 16;
 
 // How many edges ahead the gather loops prefetch.
 constexpr Index kPrefetchAhead = 8;
@@ -296,40 +300,89 @@ void spmm_hop_forward(const AttentionPlan& plan, const SequenceShape& s, const T
   const int H = s.heads;
   const std::int64_t W = s.width;
   auto weight = [a, layout](Index e, int h) { return a[layout.at(e, h)]; };
+  const RowTiles& tiles = plan.row_tiles();
+  std::vector<RowRange> long_runs;
+  std::vector<Index> short_rows;
+  for (const RowRange& run : runs) {
+    if (run.end - run.begin >= kDenseGroupRows) {
+      long_runs.push_back(run);
+    } else {
+      for (Index i = run.begin; i < run.end; ++i) short_rows.push_back(i);
+    }
+  }
+  const std::int64_t groups =
+      (static_cast<std::int64_t>(short_rows.size()) + kDenseGroupRows - 1) / kDenseGroupRows;
 #pragma omp parallel if (parallel_worth(edge_work(plan, W)))
   {
-    std::vector<T> acc(static_cast<std::size_t>(W));
+    // Sparse rows: over the plan's row tiles when it has them (TiledHop.hpp), else row by row.
+    if (!tiles.empty()) {
+      TiledHopScratch<T> scratch;
 #pragma omp for schedule(dynamic, 1) nowait
-    for (std::int64_t bi = 0; bi < count(blocks); ++bi) {
-      for (Index i = blocks[bi].begin; i < blocks[bi].end; ++i) {
-        T* oi = out + i * W;
-        if (i >= s.len) {
-          std::fill(oi, oi + W, T(0));
-          continue;
-        }
-        gather_rows(col, off[i], valid_end(col, off[i], off[i + 1], s.len, n), y, s, weight,
-                    acc.data());
-        const T* vi = v + i * W;
-        if (c0 != T(0)) {
-          for (std::int64_t c = 0; c < W; ++c) oi[c] = c1 * acc[c] + c0 * vi[c];
-        } else {
-          for (std::int64_t c = 0; c < W; ++c) oi[c] = c1 * acc[c];
+      for (std::int64_t b = 0; b < tiles.block_count(); ++b) {
+        tiled_hop_block(plan, s, a, layout, y, c1, v, c0, out, b, scratch);
+      }
+    } else {
+      std::vector<T> acc(static_cast<std::size_t>(W));
+#pragma omp for schedule(dynamic, 1) nowait
+      for (std::int64_t bi = 0; bi < count(blocks); ++bi) {
+        for (Index i = blocks[bi].begin; i < blocks[bi].end; ++i) {
+          T* oi = out + i * W;
+          if (i >= s.len) {
+            std::fill(oi, oi + W, T(0));
+            continue;
+          }
+          gather_rows(col, off[i], valid_end(col, off[i], off[i + 1], s.len, n), y, s, weight,
+                      acc.data());
+          const T* vi = v + i * W;
+          if (c0 != T(0)) {
+            for (std::int64_t c = 0; c < W; ++c) oi[c] = c1 * acc[c] + c0 * vi[c];
+          } else {
+            for (std::int64_t c = 0; c < W; ++c) oi[c] = c1 * acc[c];
+          }
         }
       }
     }
-    // Dense runs: out_run = c1 · A_run · Y + c0 · V_run by GEMM.
+    // Dense runs: out_run = c1 · A_run · Y + c0 · V_run by GEMM. Rows of short runs (global
+    // tokens at random positions: runs of one row) are grouped, kDenseGroupRows at a time, into
+    // one packed block, so that one GEMM reads Y once per group rather than once per row.
+    std::vector<T> packed;
 #pragma omp for schedule(dynamic, 1)
-    for (std::int64_t task = 0; task < count(runs) * H; ++task) {
-      const RowRange& run = runs[task / H];
+    for (std::int64_t task = 0; task < (count(long_runs) + groups) * H; ++task) {
+      const std::int64_t unit = task / H;
       const int h = static_cast<int>(task % H);
-      const Index rows = run.end - run.begin, vr = valid_rows(run, s.len);
-      auto o = head_rows(out, s, run.begin, rows, h);
-      if (vr > 0) {
-        o.topRows(vr).noalias() = c1 * (run_values(a, layout, off[run.begin], vr, n, s.len, h) *
-                                        head_rows(y, s, 0, s.len, h));
-        if (c0 != T(0)) o.topRows(vr) += c0 * head_rows(v, s, run.begin, vr, h);
+      if (unit < count(long_runs)) {
+        const RowRange& run = long_runs[unit];
+        const Index rows = run.end - run.begin, vr = valid_rows(run, s.len);
+        auto o = head_rows(out, s, run.begin, rows, h);
+        if (vr > 0) {
+          o.topRows(vr).noalias() = c1 * (run_values(a, layout, off[run.begin], vr, n, s.len, h) *
+                                          head_rows(y, s, 0, s.len, h));
+          if (c0 != T(0)) o.topRows(vr) += c0 * head_rows(v, s, run.begin, vr, h);
+        }
+        o.bottomRows(rows - vr).setZero();
+        continue;
       }
-      o.bottomRows(rows - vr).setZero();
+      const std::int64_t first = (unit - count(long_runs)) * kDenseGroupRows;
+      const Index* rows = short_rows.data() + first;
+      const auto size = static_cast<Index>(std::min<std::int64_t>(
+          kDenseGroupRows, static_cast<std::int64_t>(short_rows.size()) - first));
+      // Rows ascend, so the valid ones (< len) are a prefix of the group.
+      const auto vr = static_cast<Index>(std::lower_bound(rows, rows + size, s.len) - rows);
+      for (Index q = vr; q < size; ++q) head_rows(out, s, rows[q], 1, h).setZero();
+      if (vr == 0) continue;
+      packed.resize(static_cast<std::size_t>(vr) * (s.len + s.head_dim));
+      Eigen::Map<RowMat<T>> values(packed.data(), vr, s.len);
+      Eigen::Map<RowMat<T>> result(packed.data() + static_cast<std::size_t>(vr) * s.len, vr,
+                                   s.head_dim);
+      for (Index q = 0; q < vr; ++q) {
+        values.row(q) = run_values(a, layout, off[rows[q]], 1, n, s.len, h);
+      }
+      result.noalias() = c1 * (values * head_rows(y, s, 0, s.len, h));
+      for (Index q = 0; q < vr; ++q) {
+        auto o = head_rows(out, s, rows[q], 1, h);
+        o = result.row(q);
+        if (c0 != T(0)) o += c0 * head_rows(v, s, rows[q], 1, h);
+      }
     }
   }
 }

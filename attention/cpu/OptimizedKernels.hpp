@@ -4,7 +4,9 @@
 // count), reads each neighbour's whole H·D feature row once per edge, and vectorises over the
 // head dimension. A^T products run over the transposed graph; nothing uses atomics. Tiny calls
 // (under about 6.5e4 multiply-adds per kernel, e.g. n = 8, W = 8) run on the calling thread
-// without opening a parallel region, which would cost more than the work.
+// without opening a parallel region, which would cost more than the work. The forward hop, on
+// a plan with row tiles (PlanOptions::row_tiles, the default), runs its sparse rows through
+// TiledHop.hpp instead: a key shared by the rows of a tile is loaded once for all of them.
 #pragma once
 
 #include <cstdint>
@@ -14,16 +16,9 @@
 #include "attention/AttentionPlan.hpp"
 #include "attention/AttentionSaved.hpp"
 #include "attention/EdgeLayout.hpp"
+#include "attention/cpu/SequenceShape.hpp"
 
 namespace diffuser::attention::cpu {
-
-/// Shape of one sequence for the kernels: H heads of D values, width W = H·D, valid length len.
-struct SequenceShape {
-  int heads = 0;
-  int head_dim = 0;
-  std::int64_t width = 0;
-  graph::Index len = 0;
-};
 
 /// SDDMM + edge softmax: for every valid row i < len and valid key j < len of edge e = (i, j),
 /// s = <q_i, k_j> / sqrt(D) per head, a_e = softmax over the row's valid edges. Masked edges,
@@ -34,7 +29,8 @@ void scores_softmax_forward(const AttentionPlan& plan, const SequenceShape& s, c
 
 /// out = c1 · (A · y) + c0 · v row by row (rows >= len: 0); A's values a in `layout` (pattern
 /// edge order). y, v, out: [n, W]; out must not overlap y or v. One Horner step of the
-/// diffusion (c1 = theta_K when y = V, else 1; c0 = theta_k).
+/// diffusion (c1 = theta_K when y = V, else 1; c0 = theta_k). Sparse rows go through the row
+/// tiles when the plan has them (tiled_hop_block), else row by row; dense runs through GEMMs.
 template <typename T>
 void spmm_hop_forward(const AttentionPlan& plan, const SequenceShape& s, const T* a,
                       EdgeLayout layout, const T* y, T c1, const T* v, T c0, T* out);
