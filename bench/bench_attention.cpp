@@ -14,6 +14,7 @@
 // state and every temporary are.
 #include <fmt/format.h>
 
+#include <Eigen/Core>
 #include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -275,9 +276,12 @@ int main(int argc, char** argv) {
                num_threads());
     fmt::print("copy bandwidth (read + write): {:.1f} GB/s\n", copy_gbs);
 
-    // The SpMM hop alone (one Horner step, all heads), and both edge-value layouts.
+    // The SpMM hop alone (one Horner step, all heads), tiled and untiled, and both edge-value
+    // layouts; an sgemm rate of the same run as the machine's multiply-add ceiling.
     {
       const AttentionPlan plan(pattern);
+      // The same plan without row tiles: the hop gathers row by row.
+      const AttentionPlan untiled_plan(pattern, PlanOptions{true, false});
       // The layout comparison times the sparse kernels alone (no dense-run GEMMs).
       const AttentionPlan sparse_plan(pattern, PlanOptions{false});
       const cpu::SequenceShape s{heads, head_dim, width, n};
@@ -304,17 +308,46 @@ int main(int argc, char** argv) {
                                               dv.data(), da.data(), partial.data());
         });
       };
+      // sgemm ceiling: Eigen float C = A B at 1024^3 (Eigen's own threads), best of 5.
+      const Eigen::Index gemm_size = 1024;
+      const Eigen::MatrixXf ga = Eigen::MatrixXf::Random(gemm_size, gemm_size),
+                            gb = Eigen::MatrixXf::Random(gemm_size, gemm_size);
+      Eigen::MatrixXf gc(gemm_size, gemm_size);
+      double gemm_best_ms = 0;
+      for (int r = 0; r < 6; ++r) {
+        const auto t0 = Clock::now();
+        gc.noalias() = ga * gb;
+        const double ms = ms_since(t0);
+        if (r > 0 && (r == 1 || ms < gemm_best_ms)) gemm_best_ms = ms;  // the first is warm-up
+      }
+      const double gemm_gflops = 2.0 * static_cast<double>(gemm_size) * gemm_size * gemm_size /
+                                 (gemm_best_ms * 1e-3) / 1e9;
       const EdgeLayout head_major = EdgeLayout::head_major(nnz);
       const EdgeLayout edge_major = EdgeLayout::edge_major(heads);
       const double hop_ms = spmm(head_major, plan);
+      const double untiled_ms = spmm(head_major, untiled_plan);
       const double flops = 2.0 * static_cast<double>(nnz) * width;
+      const double hop_gflops = flops / (hop_ms * 1e-3) / 1e9;
+      const double untiled_gflops = flops / (untiled_ms * 1e-3) / 1e9;
       // Compulsory traffic: offsets, columns, H edge values per edge, read Y and V once, write
       // the output once.
       const double floor_bytes = 4.0 * (n + 1) + 4.0 * nnz + 4.0 * nnz * heads + 3.0 * 4 * size;
       const double gather_bytes = 4.0 * nnz * width;
+      const RowTiles& tiles = plan.row_tiles();
       out["spmm_hop"] = {{"ms", hop_ms},
                          {"flops", flops},
-                         {"gflops", flops / (hop_ms * 1e-3) / 1e9},
+                         {"gflops", hop_gflops},
+                         {"untiled_ms", untiled_ms},
+                         {"untiled_gflops", untiled_gflops},
+                         {"sgemm_gflops", gemm_gflops},
+                         {"sgemm_size", gemm_size},
+                         {"ratio_to_sgemm", hop_gflops / gemm_gflops},
+                         {"untiled_ratio_to_sgemm", untiled_gflops / gemm_gflops},
+                         {"tiles", static_cast<std::int64_t>(tiles.tiles().size())},
+                         {"tile_bytes", tiles.bytes()},
+                         {"tile_shared_edges", tiles.shared_edges()},
+                         {"plan_bytes", plan.bytes()},
+                         {"untiled_plan_bytes", untiled_plan.bytes()},
                          {"floor_bytes", floor_bytes},
                          {"floor_gbs", floor_bytes / (hop_ms * 1e-3) / 1e9},
                          {"gather_bytes", gather_bytes},
@@ -323,9 +356,16 @@ int main(int argc, char** argv) {
       fmt::print(
           "SpMM hop: {:.2f} ms, {:.1f} GFLOP/s, {:.1f} GB/s over the {:.1f} MB floor "
           "({:.1f} GB/s of gathered rows); floor at copy bandwidth {:.2f} ms\n",
-          hop_ms, flops / (hop_ms * 1e-3) / 1e9, floor_bytes / (hop_ms * 1e-3) / 1e9,
-          floor_bytes / 1e6, gather_bytes / (hop_ms * 1e-3) / 1e9,
-          floor_bytes / (copy_gbs * 1e9) * 1e3);
+          hop_ms, hop_gflops, floor_bytes / (hop_ms * 1e-3) / 1e9, floor_bytes / 1e6,
+          gather_bytes / (hop_ms * 1e-3) / 1e9, floor_bytes / (copy_gbs * 1e9) * 1e3);
+      fmt::print(
+          "SpMM hop row tiles: tiled {:.2f} ms ({:.1f} GFLOP/s, {:.2f} of sgemm), untiled {:.2f} "
+          "ms ({:.1f} GFLOP/s, {:.2f} of sgemm); sgemm {}^3 {:.1f} GFLOP/s; {} tiles, {:.1f}% of "
+          "edges in shared slots; plan {:.1f} MB (untiled {:.1f} MB)\n",
+          hop_ms, hop_gflops, hop_gflops / gemm_gflops, untiled_ms, untiled_gflops,
+          untiled_gflops / gemm_gflops, gemm_size, gemm_gflops, tiles.tiles().size(),
+          100.0 * static_cast<double>(tiles.shared_edges()) / static_cast<double>(nnz),
+          static_cast<double>(plan.bytes()) / 1e6, static_cast<double>(untiled_plan.bytes()) / 1e6);
       Json layouts;
       for (const auto& [name, layout] :
            {std::pair{"H_nnz", head_major}, std::pair{"nnz_H", edge_major}}) {
