@@ -4,17 +4,19 @@
 // the output slab in registers; edge values are addressed through EdgeLayout; columns within a
 // row are sorted, so the keys of a padded sequence (j >= len) are a suffix of every row and
 // are skipped by one binary search. Rows that hold every key (global tokens) come in dense runs
-// that are handled by GEMMs (the forward hop packs the rows of short runs 16 to a GEMM). Sums use a
-// fixed order (written out in RowMath.hpp, fixed edge unrolling, fixed GEMM decomposition) so
+// that are handled by GEMMs, the rows of short runs packed 16 to a GEMM (DenseGroups.hpp). Sums
+// use a fixed order (written out in RowMath.hpp, fixed edge unrolling, fixed GEMM decomposition) so
 // results do not depend on the thread count or on buffer alignment.
 #include "attention/cpu/OptimizedKernels.hpp"
 
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include "attention/AttentionDropout.hpp"
+#include "attention/cpu/DenseGroups.hpp"
 #include "attention/cpu/RowMath.hpp"
 #include "attention/cpu/TiledHop.hpp"
 #include "core/Threads.hpp"
@@ -39,9 +41,6 @@ inline void prefetch(const T* p, std::int64_t count) {
     __builtin_prefetch(bytes + b);
   }
 }
-
-// Dense runs shorter than this are handled by the forward hop in groups of this many rows.
-constexpr Index kDenseGroupRows = 16;
 
 // How many edges ahead the gather loops prefetch.
 constexpr Index kPrefetchAhead = 8;
@@ -105,9 +104,43 @@ ConstBlock<T> run_values(const T* values, EdgeLayout layout, std::int64_t first_
                        DynStride(n * layout.edge_stride, layout.edge_stride));
 }
 
-// Rows of a run below len (the valid ones).
-inline Index valid_rows(const RowRange& run, Index len) {
-  return std::max<Index>(0, std::min(run.end, len) - run.begin);
+// Packed operands of a dense group (DenseGroups.hpp): row-major blocks in a per-thread buffer.
+template <typename T>
+using Packed = Eigen::Map<RowMat<T>>;
+
+// Blocks of rows x cols0 and rows x cols1 values at the start of `buffer` (grown as needed).
+template <typename T>
+std::pair<Packed<T>, Packed<T>> packed_blocks(std::vector<T>& buffer, Index rows, Index cols0,
+                                              Index cols1) {
+  buffer.resize(static_cast<std::size_t>(rows) * (cols0 + cols1));
+  T* p = buffer.data();
+  return {Packed<T>(p, rows, cols0),
+          Packed<T>(p + static_cast<std::size_t>(rows) * cols0, rows, cols1)};
+}
+
+// out row q = the leading cols edge values (head h) of full row unit.row(q), q < out.rows().
+template <typename T>
+void pack_edge_rows(const T* values, EdgeLayout layout, const Index* off, const DenseUnit& unit,
+                    Index n, int h, Packed<T>& out) {
+  for (Index q = 0; q < out.rows(); ++q) {
+    out.row(q) = run_values(values, layout, off[unit.row(q)], 1, n, out.cols(), h);
+  }
+}
+
+// The reverse: the leading out.cols() edge values of row unit.row(q) = in row q.
+template <typename T>
+void unpack_edge_rows(const Packed<T>& in, EdgeLayout layout, const Index* off,
+                      const DenseUnit& unit, Index n, int h, T* values) {
+  for (Index q = 0; q < in.rows(); ++q) {
+    run_values(values, layout, off[unit.row(q)], 1, n, in.cols(), h) = in.row(q);
+  }
+}
+
+// out row q = head h of activation row unit.row(q).
+template <typename T>
+void pack_head_rows(const T* x, const SequenceShape& s, const DenseUnit& unit, int h,
+                    Packed<T>& out) {
+  for (Index q = 0; q < out.rows(); ++q) out.row(q) = head_rows(x, s, unit.row(q), 1, h);
 }
 
 // In-place softmax of one row of `count` values at stride `stride` (contiguous rows take the
@@ -221,7 +254,7 @@ void scores_softmax_forward(const AttentionPlan& plan, const SequenceShape& s, c
   const Index* off = plan.pattern().offsets().data();
   const Index* col = plan.pattern().columns().data();
   const auto blocks = plan.row_blocks();
-  const auto runs = plan.dense_runs();
+  const DenseGroups units(plan.dense_runs());
   const Index n = plan.n();
   const int H = s.heads, D = s.head_dim;
   const std::int64_t W = s.width;
@@ -269,22 +302,37 @@ void scores_softmax_forward(const AttentionPlan& plan, const SequenceShape& s, c
         }
       }
     }
-    // Dense runs: S = Q_run K^T / sqrt(D) by GEMM straight into the weights, then row softmax.
+    // Dense runs: S = Q_run K^T / sqrt(D) by GEMM straight into the weights, then row softmax;
+    // rows of short runs packed into groups (DenseGroups.hpp), S computed in the packed block.
+    std::vector<T> packed;
 #pragma omp for schedule(dynamic, 1)
-    for (std::int64_t task = 0; task < count(runs) * H; ++task) {
-      const RowRange& run = runs[task / H];
+    for (std::int64_t task = 0; task < units.size() * H; ++task) {
+      const DenseUnit unit = units[task / H];
       const int h = static_cast<int>(task % H);
-      const Index rows = run.end - run.begin, vr = valid_rows(run, s.len);
-      auto block = run_values(a, layout, off[run.begin], rows, n, n, h);
-      if (vr > 0) {
-        block.topLeftCorner(vr, s.len).noalias() =
-            scale * (head_rows(q, s, run.begin, vr, h) * head_rows(k, s, 0, s.len, h).transpose());
+      const Index vr = unit.valid(s.len);
+      for (Index r = vr; r < unit.size; ++r) {
+        run_values(a, layout, off[unit.row(r)], 1, n, n, h).setZero();
+      }
+      if (vr == 0) continue;
+      const auto kh = head_rows(k, s, 0, s.len, h);
+      if (unit.contiguous()) {
+        auto block = run_values(a, layout, off[unit.first], vr, n, n, h);
+        block.leftCols(s.len).noalias() =
+            scale * (head_rows(q, s, unit.first, vr, h) * kh.transpose());
         for (Index r = 0; r < vr; ++r) {
           softmax_row(&block(r, 0), layout.edge_stride, s.len, scores);
         }
-        block.block(0, s.len, vr, n - s.len).setZero();
+        block.rightCols(n - s.len).setZero();
+        continue;
       }
-      block.bottomRows(rows - vr).setZero();
+      auto [qp, sp] = packed_blocks(packed, vr, D, s.len);
+      pack_head_rows(q, s, unit, h, qp);
+      sp.noalias() = scale * (qp * kh.transpose());
+      for (Index r = 0; r < vr; ++r) softmax_row(&sp(r, 0), 1, s.len, scores);
+      unpack_edge_rows(sp, layout, off, unit, n, h, a);
+      for (Index r = 0; r < vr; ++r) {
+        run_values(a, layout, off[unit.row(r)], 1, n, n, h).rightCols(n - s.len).setZero();
+      }
     }
   }
 }
@@ -295,23 +343,12 @@ void spmm_hop_forward(const AttentionPlan& plan, const SequenceShape& s, const T
   const Index* off = plan.pattern().offsets().data();
   const Index* col = plan.pattern().columns().data();
   const auto blocks = plan.row_blocks();
-  const auto runs = plan.dense_runs();
+  const DenseGroups units(plan.dense_runs());
   const Index n = plan.n();
   const int H = s.heads;
   const std::int64_t W = s.width;
   auto weight = [a, layout](Index e, int h) { return a[layout.at(e, h)]; };
   const RowTiles& tiles = plan.row_tiles();
-  std::vector<RowRange> long_runs;
-  std::vector<Index> short_rows;
-  for (const RowRange& run : runs) {
-    if (run.end - run.begin >= kDenseGroupRows) {
-      long_runs.push_back(run);
-    } else {
-      for (Index i = run.begin; i < run.end; ++i) short_rows.push_back(i);
-    }
-  }
-  const std::int64_t groups =
-      (static_cast<std::int64_t>(short_rows.size()) + kDenseGroupRows - 1) / kDenseGroupRows;
 #pragma omp parallel if (parallel_worth(edge_work(plan, W)))
   {
     // Sparse rows: over the plan's row tiles when it has them (TiledHop.hpp), else row by row.
@@ -343,45 +380,30 @@ void spmm_hop_forward(const AttentionPlan& plan, const SequenceShape& s, const T
       }
     }
     // Dense runs: out_run = c1 · A_run · Y + c0 · V_run by GEMM. Rows of short runs (global
-    // tokens at random positions: runs of one row) are grouped, kDenseGroupRows at a time, into
-    // one packed block, so that one GEMM reads Y once per group rather than once per row.
+    // tokens at random positions: runs of one row) are packed into groups (DenseGroups.hpp), so
+    // that one GEMM reads Y once per group rather than once per row.
     std::vector<T> packed;
 #pragma omp for schedule(dynamic, 1)
-    for (std::int64_t task = 0; task < (count(long_runs) + groups) * H; ++task) {
-      const std::int64_t unit = task / H;
+    for (std::int64_t task = 0; task < units.size() * H; ++task) {
+      const DenseUnit unit = units[task / H];
       const int h = static_cast<int>(task % H);
-      if (unit < count(long_runs)) {
-        const RowRange& run = long_runs[unit];
-        const Index rows = run.end - run.begin, vr = valid_rows(run, s.len);
-        auto o = head_rows(out, s, run.begin, rows, h);
-        if (vr > 0) {
-          o.topRows(vr).noalias() = c1 * (run_values(a, layout, off[run.begin], vr, n, s.len, h) *
-                                          head_rows(y, s, 0, s.len, h));
-          if (c0 != T(0)) o.topRows(vr) += c0 * head_rows(v, s, run.begin, vr, h);
-        }
-        o.bottomRows(rows - vr).setZero();
+      const Index vr = unit.valid(s.len);
+      for (Index r = vr; r < unit.size; ++r) head_rows(out, s, unit.row(r), 1, h).setZero();
+      if (vr == 0) continue;
+      const auto yh = head_rows(y, s, 0, s.len, h);
+      if (unit.contiguous()) {
+        auto o = head_rows(out, s, unit.first, vr, h);
+        o.noalias() = c1 * (run_values(a, layout, off[unit.first], vr, n, s.len, h) * yh);
+        if (c0 != T(0)) o += c0 * head_rows(v, s, unit.first, vr, h);
         continue;
       }
-      const std::int64_t first = (unit - count(long_runs)) * kDenseGroupRows;
-      const Index* rows = short_rows.data() + first;
-      const auto size = static_cast<Index>(std::min<std::int64_t>(
-          kDenseGroupRows, static_cast<std::int64_t>(short_rows.size()) - first));
-      // Rows ascend, so the valid ones (< len) are a prefix of the group.
-      const auto vr = static_cast<Index>(std::lower_bound(rows, rows + size, s.len) - rows);
-      for (Index q = vr; q < size; ++q) head_rows(out, s, rows[q], 1, h).setZero();
-      if (vr == 0) continue;
-      packed.resize(static_cast<std::size_t>(vr) * (s.len + s.head_dim));
-      Eigen::Map<RowMat<T>> values(packed.data(), vr, s.len);
-      Eigen::Map<RowMat<T>> result(packed.data() + static_cast<std::size_t>(vr) * s.len, vr,
-                                   s.head_dim);
-      for (Index q = 0; q < vr; ++q) {
-        values.row(q) = run_values(a, layout, off[rows[q]], 1, n, s.len, h);
-      }
-      result.noalias() = c1 * (values * head_rows(y, s, 0, s.len, h));
-      for (Index q = 0; q < vr; ++q) {
-        auto o = head_rows(out, s, rows[q], 1, h);
-        o = result.row(q);
-        if (c0 != T(0)) o += c0 * head_rows(v, s, rows[q], 1, h);
+      auto [values, result] = packed_blocks(packed, vr, s.len, s.head_dim);
+      pack_edge_rows(a, layout, off, unit, n, h, values);
+      result.noalias() = c1 * (values * yh);
+      for (Index r = 0; r < vr; ++r) {
+        auto o = head_rows(out, s, unit.row(r), 1, h);
+        o = result.row(r);
+        if (c0 != T(0)) o += c0 * head_rows(v, s, unit.row(r), 1, h);
       }
     }
   }
@@ -394,7 +416,7 @@ void transposed_hop_backward(const AttentionPlan& plan, const SequenceShape& s, 
   const Index* off = plan.transposed().offsets().data();
   const Index* col = plan.transposed().columns().data();
   const auto blocks = plan.transposed_row_blocks();
-  const auto runs = plan.transposed_dense_runs();
+  const DenseGroups units(plan.transposed_dense_runs());
   const Index n = plan.n();
   const int H = s.heads, D = s.head_dim;
   const std::int64_t W = s.width;
@@ -449,25 +471,40 @@ void transposed_hop_backward(const AttentionPlan& plan, const SequenceShape& s, 
       }
     }
     // Dense runs (keys every query reads): G_next_run = A^T_run · G and
-    // dA^T_run += y_scale · Y_next_run · G^T, by GEMM over the valid queries.
+    // dA^T_run += y_scale · Y_next_run · G^T, by GEMM over the valid queries. Rows of short
+    // runs are packed into groups (DenseGroups.hpp): their A^T rows, then their dA^T rows
+    // (gathered, updated by one GEMM, scattered back), in one (rows x len) block.
+    std::vector<T> packed;
 #pragma omp for schedule(dynamic, 1)
-    for (std::int64_t task = 0; task < count(runs) * H; ++task) {
-      const RowRange& run = runs[task / H];
+    for (std::int64_t task = 0; task < units.size() * H; ++task) {
+      const DenseUnit unit = units[task / H];
       const int h = static_cast<int>(task % H);
-      const Index rows = run.end - run.begin, vr = valid_rows(run, s.len);
-      auto gn = head_rows(g_next, s, run.begin, rows, h);
-      if (vr > 0) {
-        const auto gk = head_rows(g, s, 0, s.len, h);
-        gn.topRows(vr).noalias() = run_values(a_t, layout, off[run.begin], vr, n, s.len, h) * gk;
-        run_values(da_t, layout, off[run.begin], vr, n, s.len, h).noalias() +=
-            y_scale * (head_rows(y_next, s, run.begin, vr, h) * gk.transpose());
+      const Index vr = unit.valid(s.len);
+      for (Index r = vr; r < unit.size; ++r) head_rows(g_next, s, unit.row(r), 1, h).setZero();
+      if (vr == 0) continue;
+      const auto gk = head_rows(g, s, 0, s.len, h);
+      if (unit.contiguous()) {
+        head_rows(g_next, s, unit.first, vr, h).noalias() =
+            run_values(a_t, layout, off[unit.first], vr, n, s.len, h) * gk;
+        run_values(da_t, layout, off[unit.first], vr, n, s.len, h).noalias() +=
+            y_scale * (head_rows(y_next, s, unit.first, vr, h) * gk.transpose());
+        continue;
       }
-      gn.bottomRows(rows - vr).setZero();
+      auto [edges, rows] = packed_blocks(packed, vr, s.len, D);
+      pack_edge_rows(a_t, layout, off, unit, n, h, edges);
+      rows.noalias() = edges * gk;
+      for (Index r = 0; r < vr; ++r) head_rows(g_next, s, unit.row(r), 1, h) = rows.row(r);
+      pack_edge_rows(da_t, layout, off, unit, n, h, edges);
+      pack_head_rows(y_next, s, unit, h, rows);
+      edges.noalias() += y_scale * (rows * gk.transpose());
+      unpack_edge_rows(edges, layout, off, unit, n, h, da_t);
     }
     // Their dV and dtheta shares, once every head is done.
-    for (const RowRange& run : runs) {
-#pragma omp for schedule(static)
-      for (Index j = run.begin; j < run.end; ++j) {
+#pragma omp for schedule(dynamic, 1)
+    for (std::int64_t u = 0; u < units.size(); ++u) {
+      const DenseUnit unit = units[u];
+      for (Index r = 0; r < unit.size; ++r) {
+        const Index j = unit.row(r);
         const T* gj = g_next + j * W;
         if (j < s.len) {
           T* dvj = dv + j * W;
@@ -487,7 +524,7 @@ void softmax_backward_dq(const AttentionPlan& plan, const SequenceShape& s, cons
   const Index* col = plan.pattern().columns().data();
   const Index* inv = plan.inverse_perm().data();
   const auto blocks = plan.row_blocks();
-  const auto runs = plan.dense_runs();
+  const DenseGroups units(plan.dense_runs());
   const Index n = plan.n();
   const int H = s.heads;
   const std::int64_t W = s.width;
@@ -546,24 +583,28 @@ void softmax_backward_dq(const AttentionPlan& plan, const SequenceShape& s, cons
         std::copy(acc.begin(), acc.end(), dq + i * W);
       }
     }
-    // Dense runs: ds row by row into a (valid rows x len) block, then dq_run = dS · K by GEMM.
+    // Dense runs: ds row by row into a (valid rows x len) block, then dq_run = dS · K by GEMM;
+    // rows of short runs packed into groups (DenseGroups.hpp).
     std::vector<T> run_ds;
 #pragma omp for schedule(dynamic, 1)
-    for (std::int64_t task = 0; task < count(runs) * H; ++task) {
-      const RowRange& run = runs[task / H];
+    for (std::int64_t task = 0; task < units.size() * H; ++task) {
+      const DenseUnit unit = units[task / H];
       const int h = static_cast<int>(task % H);
-      const Index rows = run.end - run.begin, vr = valid_rows(run, s.len);
-      run_ds.resize(static_cast<std::size_t>(vr) * s.len);
-      for (Index r = 0; r < vr; ++r) {
-        run_row_ds(run.begin + r, h, s.len, run_ds.data() + static_cast<std::size_t>(r) * s.len);
+      const Index vr = unit.valid(s.len);
+      for (Index r = vr; r < unit.size; ++r) {
+        run_row_ds(unit.row(r), h, 0, nullptr);
+        head_rows(dq, s, unit.row(r), 1, h).setZero();
       }
-      for (Index r = vr; r < rows; ++r) run_row_ds(run.begin + r, h, 0, nullptr);
-      auto dqh = head_rows(dq, s, run.begin, rows, h);
-      if (vr > 0) {
-        dqh.topRows(vr).noalias() =
-            Eigen::Map<const RowMat<T>>(run_ds.data(), vr, s.len) * head_rows(k, s, 0, s.len, h);
+      if (vr == 0) continue;
+      auto [dsh, dqh] = packed_blocks(run_ds, vr, s.len, unit.contiguous() ? 0 : s.head_dim);
+      for (Index r = 0; r < vr; ++r) run_row_ds(unit.row(r), h, s.len, &dsh(r, 0));
+      const auto kh = head_rows(k, s, 0, s.len, h);
+      if (unit.contiguous()) {
+        head_rows(dq, s, unit.first, vr, h).noalias() = dsh * kh;
+        continue;
       }
-      dqh.bottomRows(rows - vr).setZero();
+      dqh.noalias() = dsh * kh;
+      for (Index r = 0; r < vr; ++r) head_rows(dq, s, unit.row(r), 1, h) = dqh.row(r);
     }
   }
 }
@@ -574,7 +615,7 @@ void keys_backward(const AttentionPlan& plan, const SequenceShape& s, const T* d
   const Index* off = plan.transposed().offsets().data();
   const Index* col = plan.transposed().columns().data();
   const auto blocks = plan.transposed_row_blocks();
-  const auto runs = plan.transposed_dense_runs();
+  const DenseGroups units(plan.transposed_dense_runs());
   const Index n = plan.n();
   const int H = s.heads;
   const std::int64_t W = s.width;
@@ -595,18 +636,26 @@ void keys_backward(const AttentionPlan& plan, const SequenceShape& s, const T* d
         std::copy(acc.begin(), acc.end(), dkj);
       }
     }
-    // Dense runs: dk_run = dS^T_run · Q by GEMM.
+    // Dense runs: dk_run = dS^T_run · Q by GEMM; rows of short runs packed into groups
+    // (DenseGroups.hpp).
+    std::vector<T> packed;
 #pragma omp for schedule(dynamic, 1)
-    for (std::int64_t task = 0; task < count(runs) * H; ++task) {
-      const RowRange& run = runs[task / H];
+    for (std::int64_t task = 0; task < units.size() * H; ++task) {
+      const DenseUnit unit = units[task / H];
       const int h = static_cast<int>(task % H);
-      const Index rows = run.end - run.begin, vr = valid_rows(run, s.len);
-      auto dkh = head_rows(dk, s, run.begin, rows, h);
-      if (vr > 0) {
-        dkh.topRows(vr).noalias() = run_values(ds_t, layout, off[run.begin], vr, n, s.len, h) *
-                                    head_rows(q, s, 0, s.len, h);
+      const Index vr = unit.valid(s.len);
+      for (Index r = vr; r < unit.size; ++r) head_rows(dk, s, unit.row(r), 1, h).setZero();
+      if (vr == 0) continue;
+      const auto qh = head_rows(q, s, 0, s.len, h);
+      if (unit.contiguous()) {
+        head_rows(dk, s, unit.first, vr, h).noalias() =
+            run_values(ds_t, layout, off[unit.first], vr, n, s.len, h) * qh;
+        continue;
       }
-      dkh.bottomRows(rows - vr).setZero();
+      auto [dsh, dkh] = packed_blocks(packed, vr, s.len, s.head_dim);
+      pack_edge_rows(ds_t, layout, off, unit, n, h, dsh);
+      dkh.noalias() = dsh * qh;
+      for (Index r = 0; r < vr; ++r) head_rows(dk, s, unit.row(r), 1, h) = dkh.row(r);
     }
   }
 }
