@@ -11,8 +11,11 @@
 //
 // Usage: bench_spectral [--n N] [--pattern SPEC]... [--tol T] [--repeats R] [--out FILE.json]
 //                       [--scipy-repeats R] [--python PY] [--script PATH] [--workdir DIR]
-//                       [--no-scipy]
+//                       [--no-scipy] [--block-size B] [--block-basis M] [--block-stats]
 // --scipy-repeats (default: --repeats) lets the slow baseline run fewer times than ours.
+// --block-size B (>= 2) times the block Lanczos method (spectral/BlockEigensolver.hpp) next to
+// the single-vector Lanczos method in the same run: "ours" is then block_size = 1 and "block"
+// block_size = B, each with its own symmetrisation, both in the JSON.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -35,6 +38,7 @@
 #include "core/Threads.hpp"
 #include "graph/PatternSpec.hpp"
 #include "graph/Patterns.hpp"
+#include "spectral/BlockEigensolver.hpp"
 #include "spectral/GraphSpectrum.hpp"
 #include "spectral/NormalizedAdjacency.hpp"
 
@@ -103,7 +107,10 @@ constexpr const char* kUsage =
     "  window=64,global=64,random=64)  --tol T (1e-8)  --repeats R (3)\n"
     "  --scipy-repeats R (--repeats)  --out PATH (bench-out/bench_spectral.json)\n"
     "  --python PY (/usr/bin/python3)  --script PATH (scripts/bench_spectral_scipy.py)\n"
-    "  --workdir DIR (bench-out/spectral_matrices)  --no-scipy\n";
+    "  --workdir DIR (bench-out/spectral_matrices)  --no-scipy\n"
+    "  --block-size B (0: off; B >= 2 also times the block Lanczos method, and \"ours\" is\n"
+    "  then the single-vector method)  --block-basis M (0: automatic basis columns)\n"
+    "  --block-stats (one more, untimed block solve that prints where its time goes)\n";
 
 int main(int argc, char** argv) {
   if (bench::help_requested(argc, argv, kUsage)) return 0;
@@ -118,10 +125,17 @@ int main(int argc, char** argv) {
     std::string script = "scripts/bench_spectral_scipy.py";
     std::string workdir = "bench-out/spectral_matrices";
     bool scipy = true;
+    int block_size = 0;
+    int block_basis = 0;
+    bool block_stats = false;
     for (int a = 1; a < argc; ++a) {
       const std::string arg = argv[a];
       if (arg == "--no-scipy") {
         scipy = false;
+        continue;
+      }
+      if (arg == "--block-stats") {
+        block_stats = true;
         continue;
       }
       DIFFUSER_CHECK(a + 1 < argc, "bench_spectral: option {} needs a value", arg);
@@ -144,10 +158,17 @@ int main(int argc, char** argv) {
         script = value;
       } else if (arg == "--workdir") {
         workdir = value;
+      } else if (arg == "--block-size") {
+        block_size = std::stoi(value);
+        DIFFUSER_CHECK(block_size == 0 || block_size >= 2,
+                       "bench_spectral: --block-size must be 0 or >= 2 (got {})", block_size);
+      } else if (arg == "--block-basis") {
+        block_basis = std::stoi(value);
       } else {
         fail(
             "bench_spectral: unknown option {} (use --n, --pattern, --tol, --repeats, "
-            "--scipy-repeats, --out, --python, --script, --workdir, --no-scipy)",
+            "--scipy-repeats, --out, --python, --script, --workdir, --no-scipy, --block-size, "
+            "--block-basis)",
             arg);
       }
     }
@@ -160,6 +181,10 @@ int main(int argc, char** argv) {
     std::filesystem::create_directories(workdir);
     spectral::SolverOptions opts;
     opts.tol = tol;
+    opts.block_basis = block_basis;
+    if (block_size >= 2) opts.block_size = 1;  // "ours" = the single-vector method
+    spectral::SolverOptions block_opts = opts;
+    block_opts.block_size = block_size;
 
     nlohmann::ordered_json results = nlohmann::ordered_json::array();
     bool all_met = true;
@@ -195,6 +220,62 @@ int main(int argc, char** argv) {
             r.converged ? "" : ", NOT CONVERGED", extra_peak.back() / 1e6);
         if (rep == 0 && scipy) write_csr(m, workdir, slug(name));
       }
+      // The block method, same repeats, its own symmetrisation.
+      nlohmann::ordered_json block_entry;
+      if (block_size >= 2) {
+        std::vector<double> bsym_s, bsolve_s, btotal_s;
+        spectral::EigenResult br;
+        for (int rep = 0; rep < repeats; ++rep) {
+          const auto t0 = Clock::now();
+          const spectral::NormalizedAdjacency m(g);
+          const double t_sym = seconds_since(t0);
+          br = spectral::second_eigenvalue(m, block_opts);
+          btotal_s.push_back(seconds_since(t0));
+          bsym_s.push_back(t_sym);
+          bsolve_s.push_back(btotal_s.back() - t_sym);
+          fmt::print(
+              "  block(b={}) {}: symmetrise {:.3f} s + solve {:.3f} s = {:.3f} s, lambda2 = "
+              "{:.10g} ({} matvecs = {} block products, residual {:.2e}{})\n    note: {}\n",
+              block_size, rep, t_sym, bsolve_s.back(), btotal_s.back(), 1.0 - br.value, br.matvecs,
+              br.matvecs / block_size, br.residual, br.converged ? "" : ", NOT CONVERGED", br.note);
+        }
+        if (block_stats) {
+          // Untimed extra solve for the breakdown of the block method's time.
+          const spectral::NormalizedAdjacency m(g);
+          spectral::BlockSolveStats st;
+          spectral::SolverOptions so = block_opts;
+          so.block_size = block_size;
+          const auto t0 = Clock::now();
+          const spectral::EigenResult sr = spectral::block_second_eigenvalue(m, so, &st);
+          fmt::print(
+              "  block stats: {:.3f} s: {} block products {:.3f} s, orthogonalise {:.3f} s, "
+              "Rayleigh-Ritz {:.3f} s, {} restarts, {} single products, residual {:.2e}\n",
+              seconds_since(t0), st.block_products, st.product_seconds, st.orthogonalise_seconds,
+              st.rayleigh_ritz_seconds, st.restarts, st.single_products, sr.residual);
+        }
+        const double rel = std::abs(br.value - r.value) / std::abs(r.value);
+        const double rel_l2 =
+            std::abs((1.0 - br.value) - (1.0 - r.value)) / std::abs(1.0 - r.value);
+        fmt::print(
+            "  block vs single: solve {:.3f} s vs {:.3f} s ({:.2f}x), mu2 relative difference "
+            "{:.2e}, lambda2 relative difference {:.2e}\n",
+            median(bsolve_s), median(solve_s), median(solve_s) / median(bsolve_s), rel, rel_l2);
+        block_entry = {{"block_size", block_size},
+                       {"lambda2", 1.0 - br.value},
+                       {"mu2", br.value},
+                       {"residual", br.residual},
+                       {"converged", br.converged},
+                       {"method", spectral::to_string(br.method)},
+                       {"matvecs", br.matvecs},
+                       {"block_products", br.matvecs / block_size},
+                       {"note", br.note},
+                       {"symmetrise_s", {{"median", median(bsym_s)}, {"all", bsym_s}}},
+                       {"solve_s", {{"median", median(bsolve_s)}, {"all", bsolve_s}}},
+                       {"total_s", {{"median", median(btotal_s)}, {"all", btotal_s}}},
+                       {"mu2_relative_difference_to_ours", rel},
+                       {"lambda2_relative_difference_to_ours", rel_l2},
+                       {"solve_speedup_over_ours", median(solve_s) / median(bsolve_s)}};
+      }
       nlohmann::ordered_json entry;
       entry["pattern"] = name;
       entry["n"] = n;
@@ -214,6 +295,7 @@ int main(int argc, char** argv) {
           {"total_s", {{"median", median(total_s)}, {"all", total_s}}},
           {"extra_peak_rss_bytes", *std::max_element(extra_peak.begin(), extra_peak.end())},
           {"peak_rss_measured", peak_ok}};
+      if (block_size >= 2) entry["block"] = block_entry;
       const double ours = median(total_s);
       bool met = ours <= 10.0 && r.converged;
       if (scipy) {
@@ -257,7 +339,9 @@ int main(int argc, char** argv) {
                    {"scipy_repeats", scipy_repeats},
                    {"threads", threads},
                    {"patterns", patterns},
-                   {"scipy", scipy}};
+                   {"scipy", scipy},
+                   {"block_size", block_size},
+                   {"block_basis", block_basis}};
     j["machine"] = bench::machine_json();
     j["machine"]["load_average_start"] = load_start;
     j["machine"]["load_average_end"] = load_average();

@@ -41,6 +41,15 @@ class RowSumPlan {
   /// out[i] = sum_{j in row i} w[j] for all rows (w and out have n entries, may not alias).
   void row_sums(const double* w, double* out) const;
 
+  /// The same row sums for a block of b vectors at once: w and out are n x b, row-major
+  /// (w[j * b + k] is entry j of vector k), may not alias, 1 <= b <= kMaxBlock. One pass over the
+  /// plan serves all b vectors, and a gathered key reads b contiguous doubles (b = 8: one cache
+  /// line) instead of one, so the latency-bound random gathers are shared. Column k of out is bit
+  /// for bit row_sums() of column k of w: every entry is summed in the same order.
+  void row_sums_block(const double* w, int b, double* out) const;
+
+  static constexpr int kMaxBlock = 16;
+
   /// Stored index entries (2 per run + 1 per single column), against nnz for plain CSR.
   std::int64_t stored_entries() const {
     return static_cast<std::int64_t>(runs_.size() + singles_.size());

@@ -51,6 +51,17 @@ struct SolverOptions {
   /// Refuse shift-invert when the Cholesky factor could have more nonzeros than this (its
   /// envelope bound, 8 bytes + 4 bytes each): 10^8 ~ 1.2 GB.
   std::int64_t max_factor_nnz = 100000000;
+  /// Block size of the mu2 solver for connected patterns on the iterative path: 1 = single-vector
+  /// Lanczos (Spectra), the default; 2..16 = thick-restarted block Lanczos (BlockEigensolver.hpp),
+  /// which reads the pattern once per block of vectors. The block method is opt-in: on both
+  /// n = 100,000 patterns of docs/benchmarks.md it needs 3x the vector products of the
+  /// single-vector method and is 3.8-4.2x slower overall. A block solve that does not converge
+  /// within max_matvecs falls back to the single-vector path (and its shift-invert fallback)
+  /// with the budget that is left.
+  int block_size = 1;
+  /// Columns of the block Krylov basis (0: automatic, 16 blocks, at most n - 1); after a restart
+  /// half of them are kept (the best Ritz vectors).
+  int block_basis = 0;
   /// Seed of the random starting vectors (xoshiro256**): same seed, same result.
   std::uint64_t seed = 20221021;
 };
