@@ -97,6 +97,35 @@ void write_csr(const spectral::NormalizedAdjacency& m, const std::string& dir,
             NpyArray::from<double>(data, {static_cast<std::int64_t>(data.size())}));
 }
 
+// One timed solve: building M from the pattern (symmetrisation, row-sum plan), then mu2;
+// `after(m)` runs once the clock has stopped (it sees M, e.g. to write it for SciPy).
+struct TimedSolve {
+  double symmetrise_s = 0.0;
+  double total_s = 0.0;
+  spectral::EigenResult result;
+};
+
+template <typename After>
+TimedSolve timed_solve(const graph::CsrGraph& g, const spectral::SolverOptions& opts,
+                       After&& after) {
+  TimedSolve t;
+  const auto t0 = Clock::now();
+  const spectral::NormalizedAdjacency m(g);
+  t.symmetrise_s = seconds_since(t0);
+  t.result = spectral::second_eigenvalue(m, opts);
+  t.total_s = seconds_since(t0);
+  after(m);
+  return t;
+}
+
+// Appends one solve's times to the per-repeat lists.
+void record(const TimedSolve& t, std::vector<double>& symmetrise, std::vector<double>& solve,
+            std::vector<double>& total) {
+  symmetrise.push_back(t.symmetrise_s);
+  solve.push_back(t.total_s - t.symmetrise_s);
+  total.push_back(t.total_s);
+}
+
 }  // namespace
 
 constexpr const char* kUsage =
@@ -203,22 +232,20 @@ int main(int argc, char** argv) {
       for (int rep = 0; rep < repeats; ++rep) {
         peak_ok = reset_peak_rss() && peak_ok;
         const double rss0 = proc_status_bytes("VmRSS:");
-        const auto t0 = Clock::now();
-        const spectral::NormalizedAdjacency m(g);
-        const double t_sym = seconds_since(t0);
-        r = spectral::second_eigenvalue(m, opts);
-        total_s.push_back(seconds_since(t0));
-        sym_s.push_back(t_sym);
-        solve_s.push_back(total_s.back() - t_sym);
-        extra_peak.push_back(proc_status_bytes("VmHWM:") - rss0);
-        nnz_sym = m.pattern().nnz();
+        const TimedSolve t = timed_solve(g, opts, [&](const spectral::NormalizedAdjacency& m) {
+          extra_peak.push_back(proc_status_bytes("VmHWM:") - rss0);
+          nnz_sym = m.pattern().nnz();
+          if (rep == 0 && scipy) write_csr(m, workdir, slug(name));
+        });
+        r = t.result;
+        const double t_sym = t.symmetrise_s;
+        record(t, sym_s, solve_s, total_s);
         fmt::print(
             "  ours {}: symmetrise {:.3f} s + solve {:.3f} s = {:.3f} s, lambda2 = {:.10g} "
             "({}, {} matvecs, residual {:.2e}{}), extra peak {:.0f} MB\n",
             rep, t_sym, solve_s.back(), total_s.back(), 1.0 - r.value,
             spectral::to_string(r.method), r.matvecs, r.residual,
             r.converged ? "" : ", NOT CONVERGED", extra_peak.back() / 1e6);
-        if (rep == 0 && scipy) write_csr(m, workdir, slug(name));
       }
       // The block method, same repeats, its own symmetrisation.
       nlohmann::ordered_json block_entry;
@@ -226,13 +253,11 @@ int main(int argc, char** argv) {
         std::vector<double> bsym_s, bsolve_s, btotal_s;
         spectral::EigenResult br;
         for (int rep = 0; rep < repeats; ++rep) {
-          const auto t0 = Clock::now();
-          const spectral::NormalizedAdjacency m(g);
-          const double t_sym = seconds_since(t0);
-          br = spectral::second_eigenvalue(m, block_opts);
-          btotal_s.push_back(seconds_since(t0));
-          bsym_s.push_back(t_sym);
-          bsolve_s.push_back(btotal_s.back() - t_sym);
+          const TimedSolve t =
+              timed_solve(g, block_opts, [](const spectral::NormalizedAdjacency&) {});
+          br = t.result;
+          const double t_sym = t.symmetrise_s;
+          record(t, bsym_s, bsolve_s, btotal_s);
           fmt::print(
               "  block(b={}) {}: symmetrise {:.3f} s + solve {:.3f} s = {:.3f} s, lambda2 = "
               "{:.10g} ({} matvecs = {} block products, residual {:.2e}{})\n    note: {}\n",
