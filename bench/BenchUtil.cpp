@@ -6,9 +6,13 @@
 #include <cstdio>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <thread>
+
+#include "core/Error.hpp"
 
 namespace diffuser::bench {
 
@@ -25,6 +29,35 @@ double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const std::size_t m = v.size() / 2;
   return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
+}
+
+int int_option(const std::string& option, const std::string& value, int min_value) {
+  int out = 0;
+  const char* end = value.data() + value.size();
+  const auto [ptr, ec] = std::from_chars(value.data(), end, out);
+  DIFFUSER_CHECK(!value.empty() && ec == std::errc() && ptr == end,
+                 "option {}: '{}' is not an integer{}", option, value,
+                 ec == std::errc::result_out_of_range ? " (out of range)" : "");
+  DIFFUSER_CHECK(out >= min_value, "option {}: {} must be >= {}", option, out, min_value);
+  return out;
+}
+
+double number_option(const std::string& option, const std::string& value) {
+  double out = 0.0;
+  const char* end = value.data() + value.size();
+  const auto [ptr, ec] = std::from_chars(value.data(), end, out);
+  DIFFUSER_CHECK(!value.empty() && ec == std::errc() && ptr == end && std::isfinite(out),
+                 "option {}: '{}' is not a finite number", option, value);
+  return out;
+}
+
+std::uint64_t uint64_option(const std::string& option, const std::string& value) {
+  std::uint64_t out = 0;
+  const char* end = value.data() + value.size();
+  const auto [ptr, ec] = std::from_chars(value.data(), end, out);
+  DIFFUSER_CHECK(!value.empty() && ec == std::errc() && ptr == end,
+                 "option {}: '{}' is not an unsigned 64-bit integer", option, value);
+  return out;
 }
 
 double proc_status_bytes(const char* field) {

@@ -1,9 +1,12 @@
 // Why: the helpers every benchmark program needs — wall-clock timing, medians, the machine's
 // description and the resident-set peak of a measured section — in one place, so that the
-// benchmarks report them the same way (docs/benchmarks.md).
+// benchmarks report them the same way (docs/benchmarks.md); and their numeric options parsed
+// strictly, so that a typo is an error naming the option, not a std::stoi message.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -31,6 +34,15 @@ std::string cpu_model();
 
 /// {"cpu", "hardware_threads", "memory_gb" (physical memory)} of this machine.
 nlohmann::json machine_json();
+
+/// The value of a numeric option `--name value`: int_option() wants the whole string to be an
+/// integer in [min_value, INT_MAX], number_option() a finite number. Anything else ("abc",
+/// "12x", "1e999", "nan") throws diffuser::Error naming the option and the value.
+int int_option(const std::string& option, const std::string& value,
+               int min_value = std::numeric_limits<int>::min());
+double number_option(const std::string& option, const std::string& value);
+/// The same for an unsigned 64-bit value (a seed): digits only.
+std::uint64_t uint64_option(const std::string& option, const std::string& value);
 
 /// True (after printing `usage` to stdout) when an argument is --help or -h: the program then
 /// exits 0 without measuring anything.

@@ -184,35 +184,35 @@ int main(int argc, char** argv) {
       DIFFUSER_CHECK(a + 1 < argc, "bench_attention: option {} needs a value", arg);
       const std::string value = argv[++a];
       if (arg == "--n")
-        n = std::stoi(value);
+        n = bench::int_option(arg, value, 1);
       else if (arg == "--heads")
-        heads = std::stoi(value);
+        heads = bench::int_option(arg, value, 1);
       else if (arg == "--head-dim")
-        head_dim = std::stoi(value);
+        head_dim = bench::int_option(arg, value, 1);
       else if (arg == "--repeats")
-        repeats = std::stoi(value);
+        repeats = bench::int_option(arg, value, 1);
       else if (arg == "--json")
         json_path = value;
       else if (arg == "--alpha")
-        alpha = std::stod(value);
+        alpha = bench::number_option(arg, value);
       else if (arg == "--hops")
-        hops = std::stoi(value);
+        hops = bench::int_option(arg, value, 0);
       else if (arg == "--spec")
         spec_text = value;
       else if (arg == "--window")
-        window = std::stoi(value), components_given = true;
+        window = bench::int_option(arg, value, 0), components_given = true;
       else if (arg == "--global")
-        global = std::stoi(value), components_given = true;
+        global = bench::int_option(arg, value, 0), components_given = true;
       else if (arg == "--random")
-        random = std::stoi(value), components_given = true;
+        random = bench::int_option(arg, value, 0), components_given = true;
       else if (arg == "--seed")
-        seed = std::stoull(value), seed_given = true;
+        seed = bench::uint64_option(arg, value), seed_given = true;
       else if (arg == "--dense")
         dense_mode = on_off_auto(arg, value);
       else if (arg == "--dense-diffusion")
         dense_diffusion_mode = on_off_auto(arg, value);
       else if (arg == "--dense-limit-mb")
-        dense_limit_mb = std::stod(value);
+        dense_limit_mb = bench::number_option(arg, value);
       else
         fail("bench_attention: unknown option {}", arg);
     }

@@ -54,11 +54,11 @@ int main(int argc, char** argv) {
       DIFFUSER_CHECK(a + 1 < argc, "bench_patterns: option {} needs a value", arg);
       const std::string value = argv[++a];
       if (arg == "--n") {
-        n = std::stoi(value);
+        n = bench::int_option(arg, value, 1);
       } else if (arg == "--spec") {
         spec_text = value;
       } else if (arg == "--repeats") {
-        repeats = std::max(1, std::stoi(value));
+        repeats = bench::int_option(arg, value, 1);
       } else if (arg == "--out") {
         out = value;
       } else {

@@ -170,15 +170,15 @@ int main(int argc, char** argv) {
       DIFFUSER_CHECK(a + 1 < argc, "bench_spectral: option {} needs a value", arg);
       const std::string value = argv[++a];
       if (arg == "--n") {
-        n = std::stoi(value);
+        n = bench::int_option(arg, value, 1);
       } else if (arg == "--pattern") {
         patterns.push_back(value);
       } else if (arg == "--tol") {
-        tol = std::stod(value);
+        tol = bench::number_option(arg, value);
       } else if (arg == "--repeats") {
-        repeats = std::max(1, std::stoi(value));
+        repeats = bench::int_option(arg, value, 1);
       } else if (arg == "--scipy-repeats") {
-        scipy_repeats = std::max(1, std::stoi(value));
+        scipy_repeats = bench::int_option(arg, value, 1);
       } else if (arg == "--out") {
         out = value;
       } else if (arg == "--python") {
@@ -188,11 +188,11 @@ int main(int argc, char** argv) {
       } else if (arg == "--workdir") {
         workdir = value;
       } else if (arg == "--block-size") {
-        block_size = std::stoi(value);
-        DIFFUSER_CHECK(block_size == 0 || block_size >= 2,
-                       "bench_spectral: --block-size must be 0 or >= 2 (got {})", block_size);
+        block_size = bench::int_option(arg, value, 0);
+        DIFFUSER_CHECK(block_size == 0 || (block_size >= 2 && block_size <= 16),
+                       "bench_spectral: --block-size must be 0 or in [2, 16] (got {})", block_size);
       } else if (arg == "--block-basis") {
-        block_basis = std::stoi(value);
+        block_basis = bench::int_option(arg, value, 0);
       } else {
         fail(
             "bench_spectral: unknown option {} (use --n, --pattern, --tol, --repeats, "
