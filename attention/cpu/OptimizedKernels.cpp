@@ -143,6 +143,30 @@ void pack_head_rows(const T* x, const SequenceShape& s, const DenseUnit& unit, i
   for (Index q = 0; q < out.rows(); ++q) out.row(q) = head_rows(x, s, unit.row(q), 1, h);
 }
 
+// Head h of the unit's rows of `out`: rows r < vr (the valid ones) = scale · E_r · X, where
+// E_r is the first s.len edge values (head h) of row unit.row(r) and X the first s.len rows of
+// head h of x; the other rows are written 0. One GEMM on the strided operands for a long run;
+// for a group, its edge rows packed, one GEMM, the result scattered back. Returns vr.
+template <typename T>
+Index unit_edge_product(const T* values, EdgeLayout layout, const Index* off, const DenseUnit& unit,
+                        Index n, const SequenceShape& s, int h, const T* x, T scale, T* out,
+                        std::vector<T>& packed) {
+  const Index vr = unit.valid(s.len);
+  for (Index r = vr; r < unit.size; ++r) head_rows(out, s, unit.row(r), 1, h).setZero();
+  if (vr == 0) return 0;
+  const auto xh = head_rows(x, s, 0, s.len, h);
+  if (unit.contiguous()) {
+    head_rows(out, s, unit.first, vr, h).noalias() =
+        scale * (run_values(values, layout, off[unit.first], vr, n, s.len, h) * xh);
+    return vr;
+  }
+  auto [edges, rows] = packed_blocks(packed, vr, s.len, s.head_dim);
+  pack_edge_rows(values, layout, off, unit, n, h, edges);
+  rows.noalias() = scale * (edges * xh);
+  for (Index r = 0; r < vr; ++r) head_rows(out, s, unit.row(r), 1, h) = rows.row(r);
+  return vr;
+}
+
 // In-place softmax of one row of `count` values at stride `stride` (contiguous rows take the
 // vectorised path directly; strided rows go through `scratch`).
 template <typename T>
@@ -387,23 +411,10 @@ void spmm_hop_forward(const AttentionPlan& plan, const SequenceShape& s, const T
     for (std::int64_t task = 0; task < units.size() * H; ++task) {
       const DenseUnit unit = units[task / H];
       const int h = static_cast<int>(task % H);
-      const Index vr = unit.valid(s.len);
-      for (Index r = vr; r < unit.size; ++r) head_rows(out, s, unit.row(r), 1, h).setZero();
-      if (vr == 0) continue;
-      const auto yh = head_rows(y, s, 0, s.len, h);
-      if (unit.contiguous()) {
-        auto o = head_rows(out, s, unit.first, vr, h);
-        o.noalias() = c1 * (run_values(a, layout, off[unit.first], vr, n, s.len, h) * yh);
-        if (c0 != T(0)) o += c0 * head_rows(v, s, unit.first, vr, h);
-        continue;
-      }
-      auto [values, result] = packed_blocks(packed, vr, s.len, s.head_dim);
-      pack_edge_rows(a, layout, off, unit, n, h, values);
-      result.noalias() = c1 * (values * yh);
+      const Index vr = unit_edge_product(a, layout, off, unit, n, s, h, y, c1, out, packed);
+      if (c0 == T(0)) continue;
       for (Index r = 0; r < vr; ++r) {
-        auto o = head_rows(out, s, unit.row(r), 1, h);
-        o = result.row(r);
-        if (c0 != T(0)) o += c0 * head_rows(v, s, unit.row(r), 1, h);
+        head_rows(out, s, unit.row(r), 1, h) += c0 * head_rows(v, s, unit.row(r), 1, h);
       }
     }
   }
@@ -479,21 +490,15 @@ void transposed_hop_backward(const AttentionPlan& plan, const SequenceShape& s, 
     for (std::int64_t task = 0; task < units.size() * H; ++task) {
       const DenseUnit unit = units[task / H];
       const int h = static_cast<int>(task % H);
-      const Index vr = unit.valid(s.len);
-      for (Index r = vr; r < unit.size; ++r) head_rows(g_next, s, unit.row(r), 1, h).setZero();
+      const Index vr = unit_edge_product(a_t, layout, off, unit, n, s, h, g, T(1), g_next, packed);
       if (vr == 0) continue;
       const auto gk = head_rows(g, s, 0, s.len, h);
       if (unit.contiguous()) {
-        head_rows(g_next, s, unit.first, vr, h).noalias() =
-            run_values(a_t, layout, off[unit.first], vr, n, s.len, h) * gk;
         run_values(da_t, layout, off[unit.first], vr, n, s.len, h).noalias() +=
             y_scale * (head_rows(y_next, s, unit.first, vr, h) * gk.transpose());
         continue;
       }
       auto [edges, rows] = packed_blocks(packed, vr, s.len, D);
-      pack_edge_rows(a_t, layout, off, unit, n, h, edges);
-      rows.noalias() = edges * gk;
-      for (Index r = 0; r < vr; ++r) head_rows(g_next, s, unit.row(r), 1, h) = rows.row(r);
       pack_edge_rows(da_t, layout, off, unit, n, h, edges);
       pack_head_rows(y_next, s, unit, h, rows);
       edges.noalias() += y_scale * (rows * gk.transpose());
@@ -643,19 +648,7 @@ void keys_backward(const AttentionPlan& plan, const SequenceShape& s, const T* d
     for (std::int64_t task = 0; task < units.size() * H; ++task) {
       const DenseUnit unit = units[task / H];
       const int h = static_cast<int>(task % H);
-      const Index vr = unit.valid(s.len);
-      for (Index r = vr; r < unit.size; ++r) head_rows(dk, s, unit.row(r), 1, h).setZero();
-      if (vr == 0) continue;
-      const auto qh = head_rows(q, s, 0, s.len, h);
-      if (unit.contiguous()) {
-        head_rows(dk, s, unit.first, vr, h).noalias() =
-            run_values(ds_t, layout, off[unit.first], vr, n, s.len, h) * qh;
-        continue;
-      }
-      auto [dsh, dkh] = packed_blocks(packed, vr, s.len, s.head_dim);
-      pack_edge_rows(ds_t, layout, off, unit, n, h, dsh);
-      dkh.noalias() = dsh * qh;
-      for (Index r = 0; r < vr; ++r) head_rows(dk, s, unit.row(r), 1, h) = dkh.row(r);
+      unit_edge_product(ds_t, layout, off, unit, n, s, h, q, T(1), dk, packed);
     }
   }
 }
