@@ -80,75 +80,6 @@ RowSumPlan::RowSumPlan(const graph::CsrGraph& pattern) : n_(pattern.n()) {
   }
 }
 
-void RowSumPlan::row_sums(const double* w, double* out) const {
-  const graph::Index n = n_;
-  const bool use_runs = !runs_.empty();
-  // Scratch buffers live per calling thread and are reused across calls (a fresh n-vector per
-  // product costs page faults and kernel page clearing on every Lanczos step). Inside the
-  // parallel regions they are reached through plain pointers: a thread_local named there would
-  // be the worker thread's own (empty) instance.
-  thread_local std::vector<double> wz_buf, prefix_buf, chunk_buf;
-  // w' = w with the full columns zeroed; c = their sum (fixed order).
-  double c = 0.0;
-  const double* wp = w;
-  if (!full_.empty()) {
-    wz_buf.assign(w, w + n);
-    for (graph::Index j : full_) {
-      c += w[j];
-      wz_buf[j] = 0.0;
-    }
-    wp = wz_buf.data();
-  }
-  // Prefix sums P[0..n] of w' in fixed chunks (independent of the thread count).
-  const bool parallel = stored_entries() + n > 100000;
-  double* prefix = nullptr;
-  if (use_runs) {
-    prefix_buf.resize(static_cast<std::size_t>(n) + 1);
-    prefix = prefix_buf.data();
-    const graph::Index chunks = (n + kChunk - 1) / kChunk;
-    chunk_buf.assign(static_cast<std::size_t>(chunks) + 1, 0.0);
-    double* chunk_sum = chunk_buf.data();
-#pragma omp parallel for schedule(static) if (parallel)
-    for (graph::Index ch = 0; ch < chunks; ++ch) {
-      const graph::Index b = ch * kChunk, e = std::min(n, b + kChunk);
-      double acc = 0.0;
-      for (graph::Index k = b; k < e; ++k) {
-        acc += wp[k];
-        prefix[k + 1] = acc;
-      }
-      chunk_sum[ch + 1] = acc;
-    }
-    for (graph::Index ch = 0; ch < chunks; ++ch) chunk_sum[ch + 1] += chunk_sum[ch];
-#pragma omp parallel for schedule(static) if (parallel)
-    for (graph::Index ch = 1; ch < chunks; ++ch) {
-      const graph::Index b = ch * kChunk, e = std::min(n, b + kChunk);
-      for (graph::Index k = b; k < e; ++k) prefix[k + 1] += chunk_sum[ch];
-    }
-    prefix[0] = 0.0;
-  }
-  const double* p = prefix;
-#pragma omp parallel for schedule(static) if (parallel)
-  for (graph::Index i = 0; i < n; ++i) {
-    double acc = c;
-    for (std::int64_t r = run_offsets_[i]; r < run_offsets_[i + 1]; r += 2) {
-      acc += p[runs_[r + 1]] - p[runs_[r]];
-    }
-    // Four independent partial sums (combined in a fixed order): the gathers of random keys
-    // overlap instead of waiting on one chain of dependent additions (2x faster at n = 10^5).
-    std::int64_t s = single_offsets_[i];
-    const std::int64_t end = single_offsets_[i + 1];
-    double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
-    for (; s + 4 <= end; s += 4) {
-      a0 += wp[singles_[s]];
-      a1 += wp[singles_[s + 1]];
-      a2 += wp[singles_[s + 2]];
-      a3 += wp[singles_[s + 3]];
-    }
-    for (; s < end; ++s) a0 += wp[singles_[s]];
-    out[i] = acc + ((a0 + a1) + (a2 + a3));
-  }
-}
-
 namespace {
 
 // A scratch buffer of doubles whose data() is 64-byte aligned, so that a block row of 8
@@ -175,14 +106,18 @@ struct BlockPlanView {
   bool parallel;
 };
 
-// The block row sums for a compile-time block width B (B = 0: the width b at run time). Every
-// column follows exactly the arithmetic of RowSumPlan::row_sums, so the results match it bit
-// for bit; only the loops over k (the b vectors) are added innermost.
+// The row sums for a compile-time block width B (B = 0: the width b at run time; B = 1 is
+// RowSumPlan::row_sums). Every column follows the same arithmetic in the same order, so column
+// k of a block equals the single-vector sums of column k bit for bit.
 template <int B>
 void block_row_sums(const BlockPlanView& v, const double* w, int b_runtime, double* out) {
   const int b = B > 0 ? B : b_runtime;
   const graph::Index n = v.n;
   const std::size_t nb = static_cast<std::size_t>(n) * b;
+  // Scratch buffers live per calling thread and are reused across calls (a fresh n-vector per
+  // product costs page faults and kernel page clearing on every Lanczos step). Inside the
+  // parallel regions they are reached through plain pointers: a thread_local named there would
+  // be the worker thread's own (empty) instance.
   thread_local AlignedScratch wz_buf, prefix_buf, chunk_buf;
   double c[RowSumPlan::kMaxBlock] = {};
   const double* wp = w;
@@ -247,7 +182,9 @@ void block_row_sums(const BlockPlanView& v, const double* w, int b_runtime, doub
       const double* pb = p + static_cast<std::size_t>(v.runs[r]) * b;
       for (int k = 0; k < b; ++k) acc[k] += pe[k] - pb[k];
     }
-    // The four partial sums of row_sums(), each now b wide.
+    // Four independent partial sums (combined in a fixed order), each b wide: the gathers of
+    // random keys overlap instead of waiting on one chain of dependent additions (2x faster at
+    // n = 10^5 for b = 1).
     double a0[RowSumPlan::kMaxBlock] = {}, a1[RowSumPlan::kMaxBlock] = {};
     double a2[RowSumPlan::kMaxBlock] = {}, a3[RowSumPlan::kMaxBlock] = {};
     std::int64_t s = v.single_offsets[i];
@@ -288,6 +225,9 @@ void RowSumPlan::row_sums_block(const double* w, int b, double* out) const {
                         singles_.data(),
                         stored_entries() + n_ > 100000};
   switch (b) {
+    case 1:
+      block_row_sums<1>(v, w, b, out);
+      break;
     case 4:
       block_row_sums<4>(v, w, b, out);
       break;
@@ -299,5 +239,7 @@ void RowSumPlan::row_sums_block(const double* w, int b, double* out) const {
       break;
   }
 }
+
+void RowSumPlan::row_sums(const double* w, double* out) const { row_sums_block(w, 1, out); }
 
 }  // namespace diffuser::spectral
