@@ -62,4 +62,11 @@ MemoryLocation pointer_location(const void* pointer) {
              : MemoryLocation::kHost;
 }
 
+ScopedDevice::ScopedDevice(int device) {
+  DIFFUSER_CUDA_CHECK(cudaGetDevice(&previous_));
+  DIFFUSER_CUDA_CHECK(cudaSetDevice(device));
+}
+
+ScopedDevice::~ScopedDevice() { (void)cudaSetDevice(previous_); }
+
 }  // namespace diffuser::attention::cuda

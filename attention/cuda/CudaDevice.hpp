@@ -28,6 +28,21 @@ bool cuda_available(std::string* reason = nullptr);
 /// Properties of device `device`; throws diffuser::Error for an invalid index.
 CudaDeviceInfo cuda_device_info(int device);
 
+/// Makes `device` the calling thread's current CUDA device and restores the previous one on
+/// destruction, so a call into the backend leaves the caller's current device (e.g. the one
+/// PyTorch set) as it found it. Throws diffuser::Error when either device cannot be read or
+/// set.
+class ScopedDevice {
+ public:
+  explicit ScopedDevice(int device);
+  ~ScopedDevice();
+  ScopedDevice(const ScopedDevice&) = delete;
+  ScopedDevice& operator=(const ScopedDevice&) = delete;
+
+ private:
+  int previous_ = 0;
+};
+
 /// Where memory lives, as far as CUDA knows.
 enum class MemoryLocation {
   kHost,    ///< ordinary or pinned host memory (or a pointer CUDA does not know)

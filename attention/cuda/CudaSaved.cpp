@@ -46,4 +46,34 @@ CudaSaved CudaSaved::from_host(const AttentionSaved<float>& saved, int device) {
   return out;
 }
 
+CudaSaved::DeviceArrays CudaSaved::device_arrays() {
+  DIFFUSER_CHECK(!empty(), "CUDA attention: the saved state is empty (run forward first)");
+  SavedBuffers& s = *state_;
+  const auto data = [](DeviceBuffer<float>& b) { return b.empty() ? nullptr : b.data(); };
+  return {data(s.attn),  s.attn.size(), data(s.attn_dropped), s.attn_dropped.size(), data(s.hops),
+          s.hops.size(), s.device};
+}
+
+CudaSaved CudaSaved::copy_from_device(const AttentionGeometry& geometry,
+                                      const AttentionOptions& options, std::uint64_t plan_id,
+                                      std::int64_t nnz, std::span<const float> attn,
+                                      std::span<const float> attn_dropped,
+                                      std::span<const float> hops, int device) {
+  check_saved_sizes(geometry, options, nnz, attn.size(), attn_dropped.size(), hops.size());
+  DIFFUSER_CUDA_CHECK(cudaSetDevice(device));
+  CudaSaved out;
+  SavedBuffers& s = out.state();
+  s.device = device;
+  prepare_saved(geometry, options, plan_id, nnz, s);
+  const auto copy = [](DeviceBuffer<float>& to, std::span<const float> from) {
+    if (from.empty()) return;
+    DIFFUSER_CUDA_CHECK(
+        cudaMemcpy(to.data(), from.data(), from.size_bytes(), cudaMemcpyDeviceToDevice));
+  };
+  copy(s.attn, attn);
+  copy(s.attn_dropped, attn_dropped);
+  copy(s.hops, hops);
+  return out;
+}
+
 }  // namespace diffuser::attention::cuda

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 
 #include "attention/AttentionGeometry.hpp"
 #include "attention/AttentionOptions.hpp"
@@ -43,6 +44,31 @@ class CudaSaved {
   /// Uploads a host record (e.g. from the CPU backend) to `device`; checks its buffer sizes
   /// against its geometry and options and throws diffuser::Error naming a mismatch.
   static CudaSaved from_host(const AttentionSaved<float>& saved, int device = 0);
+
+  /// Device pointers (null for an empty buffer) and element counts of the three buffers, for
+  /// handing the state to another library without a copy (the Python binding exports them to
+  /// torch through DLPack). The pointers stay valid while this object lives and is not refilled.
+  struct DeviceArrays {
+    float* attn = nullptr;
+    std::size_t attn_size = 0;
+    float* attn_dropped = nullptr;
+    std::size_t attn_dropped_size = 0;
+    float* hops = nullptr;
+    std::size_t hops_size = 0;
+    int device = 0;
+  };
+  /// Throws diffuser::Error when empty.
+  DeviceArrays device_arrays();
+
+  /// A fresh state on `device`, copied device-to-device from arrays in the layouts above (e.g.
+  /// tensors another library made from device_arrays(), then cloned). The element counts are
+  /// checked against geometry, options and nnz like from_host (diffuser::Error naming a
+  /// mismatch); the spans must be device memory of `device`.
+  static CudaSaved copy_from_device(const AttentionGeometry& geometry,
+                                    const AttentionOptions& options, std::uint64_t plan_id,
+                                    std::int64_t nnz, std::span<const float> attn,
+                                    std::span<const float> attn_dropped,
+                                    std::span<const float> hops, int device = 0);
 
   /// Backend internals (the device buffers).
   SavedBuffers& state();

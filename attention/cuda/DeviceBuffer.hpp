@@ -10,17 +10,9 @@
 #include <utility>
 
 #include "attention/cuda/CudaCheck.hpp"
+#include "attention/cuda/DeviceMemory.hpp"
 
 namespace diffuser::attention::cuda {
-
-/// Bytes currently held by all DeviceBuffers of the process (every device together).
-std::size_t device_bytes_in_use();
-
-/// Largest value device_bytes_in_use() reached since the last reset_device_peak_bytes().
-std::size_t device_peak_bytes();
-
-/// Sets the peak to the current use (start of a measured region).
-void reset_device_peak_bytes();
 
 namespace detail {
 void* device_allocate(std::size_t bytes, const char* what);

@@ -49,19 +49,26 @@ void download_saved(const SavedBuffers& state, AttentionSaved<float>& out) {
   copy(out.hops, state.hops);
 }
 
-void upload_saved(const AttentionSaved<float>& saved, SavedBuffers& out) {
-  const SavedSizes sizes = saved_sizes(saved.geometry, saved.options, saved.nnz);
-  DIFFUSER_CHECK(saved.attn.size() == sizes.attn,
-                 "CUDA attention: saved attn has {} values, expected batch * H * nnz = {}",
-                 saved.attn.size(), sizes.attn);
-  DIFFUSER_CHECK(saved.attn_dropped.size() == sizes.attn_dropped,
+void check_saved_sizes(const AttentionGeometry& g, const AttentionOptions& options,
+                       std::int64_t nnz, std::size_t attn, std::size_t attn_dropped,
+                       std::size_t hops) {
+  const SavedSizes sizes = saved_sizes(g, options, nnz);
+  DIFFUSER_CHECK(attn == sizes.attn,
+                 "CUDA attention: saved attn has {} values, expected batch * H * nnz = {}", attn,
+                 sizes.attn);
+  DIFFUSER_CHECK(attn_dropped == sizes.attn_dropped,
                  "CUDA attention: saved attn_dropped has {} values, expected {} (dropout = {})",
-                 saved.attn_dropped.size(), sizes.attn_dropped, saved.options.dropout);
-  DIFFUSER_CHECK(saved.hops.size() == sizes.hops,
+                 attn_dropped, sizes.attn_dropped, options.dropout);
+  DIFFUSER_CHECK(hops == sizes.hops,
                  "CUDA attention: saved hops has {} values, expected {} (memory mode {}, K = {})",
-                 saved.hops.size(), sizes.hops,
-                 saved.options.memory == MemoryMode::kStoreHops ? "store-hops" : "recompute",
-                 saved.options.diffusion.degree());
+                 hops, sizes.hops,
+                 options.memory == MemoryMode::kStoreHops ? "store-hops" : "recompute",
+                 options.diffusion.degree());
+}
+
+void upload_saved(const AttentionSaved<float>& saved, SavedBuffers& out) {
+  check_saved_sizes(saved.geometry, saved.options, saved.nnz, saved.attn.size(),
+                    saved.attn_dropped.size(), saved.hops.size());
   prepare_saved(saved.geometry, saved.options, saved.plan_id, saved.nnz, out);
   out.attn.upload(saved.attn);
   out.attn_dropped.upload(saved.attn_dropped);

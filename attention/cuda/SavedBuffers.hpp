@@ -43,6 +43,12 @@ void prepare_saved(const AttentionGeometry& g, const AttentionOptions& options,
 /// Copies the device state into the host record (synchronous).
 void download_saved(const SavedBuffers& state, AttentionSaved<float>& out);
 
+/// Throws diffuser::Error naming the first of the three element counts that differs from
+/// saved_sizes(g, options, nnz).
+void check_saved_sizes(const AttentionGeometry& g, const AttentionOptions& options,
+                       std::int64_t nnz, std::size_t attn, std::size_t attn_dropped,
+                       std::size_t hops);
+
 /// Checks a host record's buffer sizes against its geometry and options (diffuser::Error naming
 /// the buffer) and uploads it into `out` (synchronous).
 void upload_saved(const AttentionSaved<float>& saved, SavedBuffers& out);

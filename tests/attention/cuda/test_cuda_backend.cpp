@@ -137,6 +137,43 @@ TEST_CASE("CUDA device-pointer API gives the bits of the host API", "[cuda][api]
     gpu.backward_device(in, saved, std::span<const float>(dz.data(), dz.size()), grads);
     CHECK(bitwise_equal(download(dq), host.dq));
   }
+  SECTION("a state copied device-to-device (copy_from_device) drives backward_device") {
+    CudaSaved saved;
+    gpu.forward_device(o, in, z_span, &saved);
+    const CudaSaved::DeviceArrays d = saved.device_arrays();
+    REQUIRE(d.attn != nullptr);
+    const auto span_of = [](const float* p, std::size_t size) {
+      return p == nullptr ? std::span<const float>() : std::span<const float>(p, size);
+    };
+    const CudaSaved copy = CudaSaved::copy_from_device(
+        saved.geometry(), saved.options(), saved.plan_id(), plan.nnz(),
+        span_of(d.attn, d.attn_size), span_of(d.attn_dropped, d.attn_dropped_size),
+        span_of(d.hops, d.hops_size), d.device);
+    gpu.backward_device(in, copy, std::span<const float>(dz.data(), dz.size()), grads);
+    CHECK(bitwise_equal(download(dq), host.dq));
+    CHECK(bitwise_equal(download(dv), host.dv));
+    CHECK_THROWS_WITH(
+        CudaSaved::copy_from_device(saved.geometry(), saved.options(), saved.plan_id(), plan.nnz(),
+                                    span_of(d.attn, d.attn_size - 1), {}, {}, 0),
+        Contains("saved attn has"));
+  }
+}
+
+TEST_CASE("ScopedDevice restores the caller's current device", "[cuda][api]") {
+  if (!have_cuda_device()) return;
+  const int last = cuda_device_count() - 1;
+  int before = -1;
+  REQUIRE(cudaGetDevice(&before) == cudaSuccess);
+  {
+    const ScopedDevice on(last);
+    int now = -1;
+    REQUIRE(cudaGetDevice(&now) == cudaSuccess);
+    CHECK(now == last);
+  }
+  int after = -1;
+  REQUIRE(cudaGetDevice(&after) == cudaSuccess);
+  CHECK(after == before);
+  CHECK_THROWS_AS(ScopedDevice(cuda_device_count() + 3), diffuser::Error);
 }
 
 TEST_CASE("CUDA attention errors name the input and the problem", "[cuda][errors]") {
