@@ -12,8 +12,12 @@ the DDP run's (within 1e-5, checked by python/tests/test_ddp.py).
     # the single-process twin
     python experiments/python/train_listops_ddp.py --steps 200 --jsonl runs/single.jsonl
 
-The op runs on CPU tensors only for now (docs/python.md, "CUDA"): --device cuda is refused with
-that reason, so NCCL/GPU training waits for the CUDA dispatch of the op.
+    # GPUs (a build with the CUDA backend, docs/python.md "CUDA"): one GPU per process, NCCL
+    torchrun --nproc_per_node=2 experiments/python/train_listops_ddp.py --device cuda \
+        --backend nccl --steps 200
+
+With --device cuda each process uses cuda:LOCAL_RANK; the op's CUDA path computes in float32
+(--dtype float64 is refused there with that reason).
 
 Determinism: the data, the model initialisation and every global batch come from --seed; each
 rank takes an equal contiguous slice of the global batch, every batch is padded to --max-len
@@ -139,6 +143,9 @@ def main(argv=None) -> int:
         raise SystemExit(f"--batch {a.batch} must be a multiple of the world size {world}")
     dtype = getattr(torch, a.dtype)
     device = torch.device(a.device)
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
 
     tokens, lengths, labels = make_dataset(a.train_size + a.test_size, a.min_len, a.max_len, a.seed)
     config = ModelConfig(vocab=len(VOCAB), num_classes=10, max_len=a.max_len, layers=a.layers,

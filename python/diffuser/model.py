@@ -185,8 +185,9 @@ class DiffuserModel(nn.Module):
             pooled = x[:, 0]
         else:
             n = tokens.shape[1]
-            lens = torch.full((x.shape[0],), n) if lengths is None else lengths
-            valid = (torch.arange(n)[None, :] < lens[:, None]).to(x.dtype)
+            lens = (torch.full((x.shape[0],), n, device=x.device) if lengths is None
+                    else lengths.to(x.device))
+            valid = (torch.arange(n, device=x.device)[None, :] < lens[:, None]).to(x.dtype)
             pooled = (x * valid[..., None]).sum(1) / lens[:, None].to(x.dtype)
         return self.head(pooled)
 

@@ -3,8 +3,10 @@
 ``sparse_attention(q, k, v, indptr, indices, ...)`` computes, per sequence and head, the edge
 softmax of ``<q_i, k_j> / sqrt(D)`` over an int32 CSR pattern (row i = query i, its columns =
 keys), optional attention dropout (the C++ core's counter-based masks), and
-``Z = sum_k theta_k A^k V``. q, k, v are ``[B, n, H, D]`` float32/float64 CPU tensors,
-C-contiguous. Forward and backward are each a ``torch.library.custom_op``
+``Z = sum_k theta_k A^k V``. q, k, v are ``[B, n, H, D]`` C-contiguous tensors: float32 or
+float64 on the CPU, float32 on a CUDA device when the package was built with the CUDA backend
+(``diffuser.has_cuda``; the pattern tensors stay on the CPU, the backend uploads the pattern
+once per device). Forward and backward are each a ``torch.library.custom_op``
 (``diffuser::attention_forward``, ``diffuser::attention_backward``) with fake (meta) kernels for
 torch.compile and an autograd formula; gradients flow to q, k, v and theta. The kernels use
 ``torch.get_num_threads()`` OpenMP threads (torchrun sets 1 per process unless told).
@@ -64,9 +66,38 @@ def _plan_for(indptr: Tensor, indices: Tensor) -> _core.AttentionPlan:
     return plan
 
 
+# The CUDA backend keeps one uploaded copy of each cached plan per device.
+_cuda_handles: "collections.OrderedDict[tuple, object]" = collections.OrderedDict()
+
+
+def _cuda_handle(indptr: Tensor, indices: Tensor, device: torch.device):
+    plan = _plan_for(indptr, indices)
+    index = device.index if device.index is not None else torch.cuda.current_device()
+    key = (plan.id, index)
+    with _plans_lock:
+        hit = _cuda_handles.get(key)
+        if hit is not None:
+            _cuda_handles.move_to_end(key)
+            return hit
+    handle = _core.CudaAttention(plan, index)
+    with _plans_lock:
+        _cuda_handles[key] = handle
+        while len(_cuda_handles) > _PLAN_CACHE_SIZE:
+            _cuda_handles.popitem(last=False)
+    return handle
+
+
+def _sync_torch_stream(device: torch.device) -> None:
+    # torch queued the work that wrote q, k, v (and allocated the outputs) on its current
+    # stream; the backend runs on its own stream and returns after its work is done, so
+    # waiting here is all the ordering a call needs.
+    torch.cuda.current_stream(device).synchronize()
+
+
 @atexit.register
 def _clear_plans() -> None:
     with _plans_lock:
+        _cuda_handles.clear()
         _plans.clear()
 
 
@@ -93,6 +124,21 @@ def _attention_forward(q: Tensor, k: Tensor, v: Tensor, indptr: Tensor, indices:
         return torch.from_numpy(z), q.new_empty((0,)), q.new_empty((0,)), q.new_empty((0,))
     return (torch.from_numpy(z), torch.from_numpy(attn), torch.from_numpy(dropped),
             torch.from_numpy(hops))
+
+
+@_attention_forward.register_kernel("cuda")
+def _attention_forward_cuda(q, k, v, indptr, indices, theta, lengths, dropout, seed, stream,
+                            memory, threads, save):
+    handle = _cuda_handle(indptr, indices, q.device)
+    z = torch.empty_like(q)
+    _sync_torch_stream(q.device)
+    attn, dropped, hops = handle.forward(
+        q.detach(), k.detach(), v.detach(), z, heads=q.shape[2], theta=theta.tolist(),
+        lengths=_np(lengths), dropout=dropout, seed=seed, stream=stream, memory=memory,
+        save=save)
+    empty = q.new_empty
+    return (z, empty((0,)) if attn is None else attn, empty((0,)) if dropped is None else dropped,
+            empty((0,)) if hops is None else hops)
 
 
 @_attention_forward.register_fake
@@ -124,6 +170,21 @@ def _attention_backward(dz: Tensor, q: Tensor, k: Tensor, v: Tensor, indptr: Ten
     dtheta = (torch.from_numpy(dtheta).to(theta.dtype) if want_dtheta
               else theta.new_empty((0,)))
     return torch.from_numpy(dq), torch.from_numpy(dk), torch.from_numpy(dv), dtheta
+
+
+@_attention_backward.register_kernel("cuda")
+def _attention_backward_cuda(dz, q, k, v, indptr, indices, theta, lengths, attn, attn_dropped,
+                             hops, dropout, seed, stream, memory, threads, want_dtheta):
+    handle = _cuda_handle(indptr, indices, q.device)
+    dq, dk, dv = torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
+    _sync_torch_stream(q.device)
+    dtheta = handle.backward(
+        q.detach(), k.detach(), v.detach(), attn.detach(), attn_dropped.detach(), hops.detach(),
+        dz.detach(), dq, dk, dv, heads=q.shape[2], theta=theta.tolist(), lengths=_np(lengths),
+        dropout=dropout, seed=seed, stream=stream, memory=memory, want_dtheta=want_dtheta)
+    dtheta = (torch.from_numpy(dtheta).to(device=theta.device, dtype=theta.dtype) if want_dtheta
+              else theta.new_empty((0,)))
+    return dq, dk, dv, dtheta
 
 
 @_attention_backward.register_fake
@@ -205,10 +266,21 @@ def _check(q: Tensor, k: Tensor, v: Tensor, indptr: Tensor, indices: Tensor, the
             raise TypeError(f"{name} has dtype {t.dtype} but q has {q.dtype}")
         if t.shape != q.shape:
             raise ValueError(f"{name} has shape {list(t.shape)} but q has {list(q.shape)}")
+    for name, t in (("k", k), ("v", v)):
+        if t.device != q.device:
+            raise ValueError(f"{name} is on {t.device} but q is on {q.device}")
+    if q.device.type == "cuda":
+        if not _core.has_cuda:
+            raise ValueError(f"q is on {q.device}: this build of diffuser has no CUDA backend "
+                             "(reinstall with pip install . -Ccmake.define.DIFFUSER_CUDA=ON; "
+                             "docs/python.md, CUDA)")
+        if q.dtype != torch.float32:
+            raise TypeError(f"q is {q.dtype} on {q.device}: the CUDA backend computes in float32 "
+                            "(use .float(), or CPU tensors for float64)")
+    elif q.device.type != "cpu":
+        raise ValueError(f"q is on {q.device}: diffuser runs attention on CPU tensors and, with "
+                         "the CUDA backend, on CUDA tensors")
     for name, t in (("q", q), ("k", k), ("v", v)):
-        if t.device.type != "cpu":
-            raise ValueError(f"{name} is on {t.device}: this build of diffuser runs attention on "
-                             "the CPU only (CUDA backend: see docs/python.md)")
         if not t.is_contiguous():
             raise ValueError(f"{name} must be contiguous (strides {t.stride()}); call .contiguous()")
     for name, t in (("indptr", indptr), ("indices", indices)):
@@ -217,7 +289,8 @@ def _check(q: Tensor, k: Tensor, v: Tensor, indptr: Tensor, indices: Tensor, the
                             f"{getattr(t, 'dtype', type(t).__name__)} "
                             f"{list(getattr(t, 'shape', []))}")
         if t.device.type != "cpu" or not t.is_contiguous():
-            raise ValueError(f"{name} must be a contiguous CPU tensor")
+            raise ValueError(f"{name} must be a contiguous CPU tensor (the pattern stays on the "
+                             f"host; the CUDA backend uploads it once per device), got {t.device}")
     if indptr.shape[0] != q.shape[1] + 1:
         raise ValueError(f"indptr has {indptr.shape[0]} entries but q has n = {q.shape[1]} tokens "
                          f"(expected n + 1 = {q.shape[1] + 1})")
@@ -242,15 +315,17 @@ def sparse_attention(q: Tensor, k: Tensor, v: Tensor, indptr: Tensor, indices: T
     (int32/int64 [B]); keys j >= len are masked and rows i >= len give 0. dropout/seed/stream:
     attention dropout on the edge weights, mask element (b, h, e) = counter_uniform(seed,
     stream, (b H + h) nnz + e) >= p, identical to the C++ core. memory: "store" or "recompute"
-    (hop states rebuilt in backward). threads: 0 follows torch.get_num_threads().
+    (hop states rebuilt in backward). threads: 0 follows torch.get_num_threads() (CPU tensors;
+    the CUDA backend ignores it).
     Causal attention: build the pattern with "causal" in its spec.
     """
     theta = theta_tensor(diffusion)
     _check(q, k, v, indptr, indices, theta, lengths)
-    if theta.dtype != torch.float64:
-        theta = theta.to(torch.float64)
+    # theta follows q (a module moved to the GPU carries its theta there; the op's device is
+    # q's), lengths stay on the host (the kernels read them there); both moves are autograd-safe.
+    theta = theta.to(device=q.device, dtype=torch.float64)
     if lengths is not None:
-        lengths = lengths.to(torch.int32)
+        lengths = lengths.to(device="cpu", dtype=torch.int32)
     seed = int(seed) & 0x7FFFFFFFFFFFFFFF
     stream = int(stream) & 0x7FFFFFFFFFFFFFFF
     # Without autograd (inference, torch.no_grad) forward keeps nothing for backward.

@@ -39,7 +39,10 @@ std::string shape_string(const nb::ndarray<>& a) {
   return s + "]";
 }
 
-nb::ndarray<> cpu_array(nb::handle obj, const std::string& name) {
+namespace {
+
+/// `obj` as a C-contiguous ndarray in memory of DLPack device type `device_type`.
+nb::ndarray<> array_on(nb::handle obj, const std::string& name, int device_type) {
   nb::ndarray<> a;
   if (obj.is_none() || !nb::try_cast(obj, a)) {
     const std::string type = nb::type_name(obj.type()).c_str();
@@ -51,10 +54,17 @@ nb::ndarray<> cpu_array(nb::handle obj, const std::string& name) {
         fmt::format("{} must be an array (numpy array or tensor), got {}{}", name, type, hint)
             .c_str());
   }
-  if (a.device_type() != nb::device::cpu::value) {
+  if (device_type == nb::device::cpu::value && a.device_type() != device_type) {
     throw nb::value_error(
         fmt::format("{} must be in CPU memory (DLPack device type {}); this function runs on "
                     "the CPU",
+                    name, a.device_type())
+            .c_str());
+  }
+  if (device_type == nb::device::cuda::value && a.device_type() != device_type) {
+    throw nb::value_error(
+        fmt::format("{} must be in CUDA device memory (DLPack device type {}); this function "
+                    "runs on the GPU",
                     name, a.device_type())
             .c_str());
   }
@@ -71,6 +81,16 @@ nb::ndarray<> cpu_array(nb::handle obj, const std::string& name) {
     expected *= static_cast<std::int64_t>(a.shape(i));
   }
   return a;
+}
+
+}  // namespace
+
+nb::ndarray<> cpu_array(nb::handle obj, const std::string& name) {
+  return array_on(obj, name, nb::device::cpu::value);
+}
+
+nb::ndarray<> cuda_array(nb::handle obj, const std::string& name) {
+  return array_on(obj, name, nb::device::cuda::value);
 }
 
 std::vector<graph::Index> index_vector(nb::handle obj, const std::string& name) {

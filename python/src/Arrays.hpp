@@ -28,6 +28,10 @@ std::string dtype_name(nb::dlpack::dtype d);
 /// saying how to fix it). Torch tensors that require grad must be detached first.
 nb::ndarray<> cpu_array(nb::handle obj, const std::string& name);
 
+/// As cpu_array, for arrays in CUDA device memory (torch CUDA tensors through DLPack); the
+/// caller checks the device index (a.device_id()).
+nb::ndarray<> cuda_array(nb::handle obj, const std::string& name);
+
 /// The shape of `a` as a string, e.g. "[2, 16, 64]".
 std::string shape_string(const nb::ndarray<>& a);
 

@@ -12,12 +12,12 @@
 
 #include <fmt/format.h>
 
-#include <mutex>
 #include <optional>
-#include <unordered_map>
 
 #include "Arrays.hpp"
+#include "AttentionArgs.hpp"
 #include "Bindings.hpp"
+#include "SavedRegistry.hpp"
 #include "attention/AttentionPlan.hpp"
 #include "attention/SparseAttention.hpp"
 #include "core/Diffusion.hpp"
@@ -33,128 +33,14 @@ using attention::AttentionPlan;
 using attention::AttentionSaved;
 using graph::Index;
 
-/// A forward's saved state, shared by the arrays that view it and found again by the address
-/// of its attention weights.
 template <typename T>
-struct SavedHolder {
-  AttentionSaved<T> saved;
-  ~SavedHolder();
-};
-
-std::mutex& registry_mutex() {
-  static std::mutex m;
-  return m;
-}
-
-template <typename T>
-std::unordered_map<const void*, std::weak_ptr<SavedHolder<T>>>& registry() {
-  static std::unordered_map<const void*, std::weak_ptr<SavedHolder<T>>> r;
-  return r;
-}
-
-template <typename T>
-SavedHolder<T>::~SavedHolder() {
-  const std::lock_guard<std::mutex> lock(registry_mutex());
-  registry<T>().erase(saved.attn.data());
-}
-
-template <typename T>
-std::shared_ptr<SavedHolder<T>> find_holder(const void* attn) {
-  const std::lock_guard<std::mutex> lock(registry_mutex());
-  const auto it = registry<T>().find(attn);
-  return it == registry<T>().end() ? nullptr : it->second.lock();
-}
-
-attention::MemoryMode parse_memory(const std::string& s) {
-  if (s == "store") return attention::MemoryMode::kStoreHops;
-  if (s == "recompute") return attention::MemoryMode::kRecompute;
-  throw nb::value_error(fmt::format("memory must be 'store' or 'recompute', got '{}'", s).c_str());
-}
+using CpuSaved = SavedHolder<AttentionSaved<T>>;
 
 attention::Kernels parse_kernels(const std::string& s) {
   if (s == "optimized") return attention::Kernels::kOptimized;
   if (s == "reference") return attention::Kernels::kReference;
   throw nb::value_error(
       fmt::format("kernels must be 'optimized' or 'reference', got '{}'", s).c_str());
-}
-
-/// The options of one call, checked (theta through Diffusion::from_coefficients).
-AttentionOptions make_options(int heads, const std::vector<double>& theta, double dropout,
-                              std::uint64_t seed, std::uint64_t stream, const std::string& memory) {
-  AttentionOptions o;
-  o.heads = heads;
-  o.diffusion = Diffusion::from_coefficients(theta);
-  o.dropout = dropout;
-  o.seed = seed;
-  o.stream = stream;
-  o.memory = parse_memory(memory);
-  return o;
-}
-
-/// The q/k/v/dz arrays of a call, checked against each other and the plan.
-struct Activations {
-  nb::ndarray<> q, k, v;
-  std::vector<std::size_t> shape;  ///< q's shape (2-D [n, W], 3-D [B, n, W], 4-D [B, n, H, D])
-  std::int64_t batch = 1;
-  std::int64_t width = 0;
-  bool is_double = false;
-};
-
-Activations activations(const AttentionPlan& plan, int heads, nb::handle q, nb::handle k,
-                        nb::handle v) {
-  Activations a;
-  a.q = cpu_array(q, "q");
-  a.k = cpu_array(k, "k");
-  a.v = cpu_array(v, "v");
-  if (!has_dtype<float>(a.q) && !has_dtype<double>(a.q)) {
-    throw nb::type_error(
-        fmt::format("q must be float32 or float64, got {}", dtype_name(a.q.dtype())).c_str());
-  }
-  a.is_double = has_dtype<double>(a.q);
-  const std::size_t nd = a.q.ndim();
-  if (nd < 2 || nd > 4) {
-    throw nb::value_error(fmt::format("q must be [n, H*D], [B, n, H*D] or [B, n, H, D], got "
-                                      "shape {}",
-                                      shape_string(a.q))
-                              .c_str());
-  }
-  for (std::size_t i = 0; i < nd; ++i) a.shape.push_back(a.q.shape(i));
-  const std::size_t n_axis = nd == 2 ? 0 : 1;
-  if (a.shape[n_axis] != static_cast<std::size_t>(plan.n())) {
-    throw nb::value_error(fmt::format("q has {} tokens (axis {}) but the pattern has n = {}",
-                                      a.shape[n_axis], n_axis, plan.n())
-                              .c_str());
-  }
-  if (nd == 4 && a.shape[2] != static_cast<std::size_t>(heads)) {
-    throw nb::value_error(
-        fmt::format("q is [B, n, H, D] = {} but heads = {}", shape_string(a.q), heads).c_str());
-  }
-  a.batch = nd == 2 ? 1 : static_cast<std::int64_t>(a.shape[0]);
-  a.width = static_cast<std::int64_t>(a.shape.back()) * (nd == 4 ? heads : 1);
-  for (const auto& [t, name] : {std::pair{&a.k, "k"}, std::pair{&a.v, "v"}}) {
-    if (t->dtype() != a.q.dtype()) {
-      throw nb::type_error(fmt::format("{} has dtype {} but q has {}", name, dtype_name(t->dtype()),
-                                       dtype_name(a.q.dtype()))
-                               .c_str());
-    }
-    if (shape_string(*t) != shape_string(a.q)) {
-      throw nb::value_error(
-          fmt::format("{} has shape {} but q has {}", name, shape_string(*t), shape_string(a.q))
-              .c_str());
-    }
-  }
-  return a;
-}
-
-std::vector<Index> lengths_vector(nb::handle lengths, std::int64_t batch) {
-  if (lengths.is_none()) return {};
-  std::vector<Index> l = index_vector(lengths, "lengths");
-  if (static_cast<std::int64_t>(l.size()) != batch) {
-    throw nb::value_error(
-        fmt::format("lengths has {} entries but the batch has {} sequences", l.size(), batch)
-            .c_str());
-  }
-  return l;
 }
 
 /// An edge-value or hop-state array handed back to backward: its elements, copied when it is
@@ -176,23 +62,20 @@ nb::tuple forward_impl(const AttentionPlan& plan, const Activations& a,
                        const AttentionOptions& options, std::vector<Index> lengths,
                        attention::Kernels kernels, int threads, bool save) {
   std::vector<T> z(static_cast<std::size_t>(a.batch * plan.n() * a.width));
-  auto holder = save ? std::make_shared<SavedHolder<T>>() : nullptr;
+  auto holder = save ? std::make_shared<CpuSaved<T>>() : nullptr;
   {
     nb::gil_scoped_release release;
     std::optional<ThreadCountGuard> guard;
     if (threads > 0) guard.emplace(threads);
     const attention::AttentionInputs<T> in{elements<T>(a.q), elements<T>(a.k), elements<T>(a.v),
                                            a.batch, lengths};
-    attention::sparse_attention_forward<T>(plan, options, in, z, save ? &holder->saved : nullptr,
+    attention::sparse_attention_forward<T>(plan, options, in, z, save ? &holder->state : nullptr,
                                            kernels);
   }
   nb::object zo = nb::cast(owned_array(std::move(z), a.shape));
   if (!save) return nb::make_tuple(zo, nb::none(), nb::none(), nb::none());
-  AttentionSaved<T>& s = holder->saved;
-  {
-    const std::lock_guard<std::mutex> lock(registry_mutex());
-    registry<T>()[s.attn.data()] = holder;
-  }
+  AttentionSaved<T>& s = holder->state;
+  CpuSaved<T>::add(holder, s.attn.data());
   const auto B = static_cast<std::size_t>(a.batch);
   const auto H = static_cast<std::size_t>(options.heads);
   const auto nnz = static_cast<std::size_t>(plan.nnz());
@@ -226,9 +109,9 @@ nb::tuple backward_impl(const AttentionPlan& plan, const Activations& a,
   const nb::ndarray<> dropped_a = cpu_array(attn_dropped, "attn_dropped");
   const nb::ndarray<> hops_a = cpu_array(hops, "hops");
   // Fast path: the arrays are the forward's own buffers and the call repeats its options.
-  std::shared_ptr<SavedHolder<T>> holder = find_holder<T>(attn_a.data());
+  std::shared_ptr<CpuSaved<T>> holder = CpuSaved<T>::find(attn_a.data());
   if (holder) {
-    const AttentionSaved<T>& s = holder->saved;
+    const AttentionSaved<T>& s = holder->state;
     const bool same_buffers =
         s.attn.size() == attn_a.size() &&
         (s.attn_dropped.empty() ? dropped_a.size() == 0
@@ -236,17 +119,13 @@ nb::tuple backward_impl(const AttentionPlan& plan, const Activations& a,
                                       dropped_a.size() == s.attn_dropped.size()) &&
         (s.hops.empty() ? hops_a.size() == 0
                         : hops_a.data() == s.hops.data() && hops_a.size() == s.hops.size());
-    const AttentionOptions& o = s.options;
-    const bool same_options = o.heads == options.heads && o.diffusion == options.diffusion &&
-                              o.dropout == options.dropout && o.seed == options.seed &&
-                              o.stream == options.stream && o.memory == options.memory &&
-                              s.plan_id == plan.id();
-    if (!same_buffers || !same_options) holder = nullptr;
+    const bool same_call = same_options(s.options, options) && s.plan_id == plan.id();
+    if (!same_buffers || !same_call) holder = nullptr;
   }
-  std::shared_ptr<SavedHolder<T>> fresh;
+  std::shared_ptr<CpuSaved<T>> fresh;
   if (!holder) {
-    fresh = std::make_shared<SavedHolder<T>>();
-    AttentionSaved<T>& s = fresh->saved;
+    fresh = std::make_shared<CpuSaved<T>>();
+    AttentionSaved<T>& s = fresh->state;
     s.geometry = attention::resolve_geometry(plan.n(), options.heads, a.batch, a.q.size(),
                                              a.k.size(), a.v.size(), lengths);
     s.options = options;
@@ -256,7 +135,7 @@ nb::tuple backward_impl(const AttentionPlan& plan, const Activations& a,
     s.attn_dropped = saved_vector<T>(attn_dropped, "attn_dropped");
     s.hops = saved_vector<T>(hops, "hops");
   }
-  const AttentionSaved<T>& saved = holder ? holder->saved : fresh->saved;
+  const AttentionSaved<T>& saved = holder ? holder->state : fresh->state;
   const auto numel = static_cast<std::size_t>(a.batch * plan.n() * a.width);
   std::vector<T> dq(numel), dk(numel), dv(numel);
   const int K = options.diffusion.degree();
@@ -361,7 +240,7 @@ void bind_attention(nb::module_& m) {
          std::uint64_t stream, const std::string& memory, const std::string& kernels, int threads,
          bool save) {
         const AttentionOptions o = make_options(heads, theta, dropout, seed, stream, memory);
-        const Activations a = activations(plan, heads, q, k, v);
+        const Activations a = activations(plan, heads, q, k, v, cpu_array);
         std::vector<Index> l = lengths_vector(lengths, a.batch);
         return a.is_double ? forward_impl<double>(plan, a, o, std::move(l), parse_kernels(kernels),
                                                   threads, save)
@@ -382,7 +261,7 @@ void bind_attention(nb::module_& m) {
          std::uint64_t stream, const std::string& memory, const std::string& kernels, int threads,
          bool want_dtheta) {
         const AttentionOptions o = make_options(heads, theta, dropout, seed, stream, memory);
-        const Activations a = activations(plan, heads, q, k, v);
+        const Activations a = activations(plan, heads, q, k, v, cpu_array);
         std::vector<Index> l = lengths_vector(lengths, a.batch);
         const attention::Kernels kern = parse_kernels(kernels);
         return a.is_double ? backward_impl<double>(plan, a, o, std::move(l), attn, attn_dropped,

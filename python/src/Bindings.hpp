@@ -10,5 +10,7 @@ void bind_graph(nanobind::module_& m);
 void bind_attention(nanobind::module_& m);
 void bind_spectral(nanobind::module_& m);
 void bind_checkpoint(nanobind::module_& m);
+/// The CUDA backend (cuda_available, CudaAttention); only cuda_available in a CPU-only build.
+void bind_cuda(nanobind::module_& m);
 
 }  // namespace diffuser::python

@@ -28,4 +28,5 @@ NB_MODULE(_core, m) {
   diffuser::python::bind_attention(m);
   diffuser::python::bind_spectral(m);
   diffuser::python::bind_checkpoint(m);
+  diffuser::python::bind_cuda(m);
 }
