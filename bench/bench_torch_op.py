@@ -17,10 +17,16 @@ blocks go back to the OS when freed, so the resident set follows live memory); a
 warm-up call a sampler thread reads the resident set every 0.5 ms and the figure is its peak
 minus the level before the timed calls (inputs allocated): what autograd keeps plus the
 temporaries of forward and backward.
+With --device cuda (a build with -Ccmake.define.DIFFUSER_CUDA=ON on a machine with a GPU) the
+same cases run on CUDA tensors: times are taken after torch.cuda.synchronize(); memory is the
+peak of torch's allocator above the level before the timed calls plus, for ours, the peak of the
+backend's own device buffers (diffuser._core.cuda_memory(); they bypass torch's allocator);
+the Python-overhead comparison is CPU only.
 Python overhead at n = 4K compares the op with direct calls of diffuser._core's forward and
 backward on the same arrays (same kernels, no torch dispatch, no autograd).
 
     build/pyenv/bin/python bench/bench_torch_op.py --json bench-out/torch_op.json
+    python3 bench/bench_torch_op.py --device cuda --json $OUT/torch_op_cuda.json
 """
 
 from __future__ import annotations
@@ -71,9 +77,25 @@ class PeakSampler:
         self.thread.join()
 
 
-def inputs(n, H, D, seed=0):
+def inputs(n, H, D, seed=0, device="cpu"):
     g = torch.Generator().manual_seed(seed)
-    return [torch.randn(1, n, H, D, generator=g).requires_grad_() for _ in range(3)]
+    return [torch.randn(1, n, H, D, generator=g).to(device).requires_grad_() for _ in range(3)]
+
+
+class CudaPeak:
+    """Peak device memory above the level at entry: torch's allocator plus the diffuser
+    backend's own buffers (in MiB, as .peak - .base like PeakSampler)."""
+
+    def __enter__(self):
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        diffuser._core.cuda_reset_peak()
+        self.base = (torch.cuda.memory_allocated() + diffuser._core.cuda_memory()[0]) / 2**20
+        return self
+
+    def __exit__(self, *exc):
+        torch.cuda.synchronize()
+        self.peak = (torch.cuda.max_memory_allocated() + diffuser._core.cuda_memory()[1]) / 2**20
 
 
 def run_ours(q, k, v, ip, ix, theta):
@@ -94,18 +116,19 @@ def run_sdpa_math(q, k, v, ip, ix, theta):
 
 def run_gather(q, k, v, ip, ix, theta):
     n, H, D = q.shape[1], q.shape[2], q.shape[3]
-    rows = torch.repeat_interleave(torch.arange(n), ip[1:].long() - ip[:-1].long())
-    cols = ix.long()
+    dev = q.device
+    rows = torch.repeat_interleave(torch.arange(n), ip[1:].long() - ip[:-1].long()).to(dev)
+    cols = ix.long().to(dev)
     q0, k0, v0 = q[0], k[0], v[0]
     s = (q0.index_select(0, rows) * k0.index_select(0, cols)).sum(-1) / math.sqrt(D)  # [nnz, H]
-    m = torch.full((n, H), -math.inf).scatter_reduce(0, rows[:, None].expand(-1, H), s, "amax")
+    m = torch.full((n, H), -math.inf, device=dev).scatter_reduce(0, rows[:, None].expand(-1, H), s, "amax")
     e = torch.exp(s - m.index_select(0, rows))
-    den = torch.zeros(n, H).index_add(0, rows, e)
+    den = torch.zeros(n, H, device=dev).index_add(0, rows, e)
     a = e / den.index_select(0, rows)
     K = theta.shape[0] - 1
     y = theta[K].float() * v0
     for i in range(K - 1, -1, -1):
-        y = torch.zeros(n, H, D).index_add(0, rows, a[:, :, None] * y.index_select(0, cols)) \
+        y = torch.zeros(n, H, D, device=dev).index_add(0, rows, a[:, :, None] * y.index_select(0, cols)) \
             + theta[i].float() * v0
     return y[None]
 
@@ -113,24 +136,34 @@ def run_gather(q, k, v, ip, ix, theta):
 RUNNERS = {"ours": run_ours, "sdpa": run_sdpa, "sdpa_math": run_sdpa_math, "gather": run_gather}
 
 
-def time_case(name, n, H, D, spec, reps):
+def time_case(name, n, H, D, spec, reps, device="cpu"):
     g = graph.build(spec, n)
     ip, ix = dt.pattern_tensors(g)
-    theta = dt.theta_tensor(Diffusion.ppr(0.1, 5))
-    q, k, v = inputs(n, H, D)
-    grad = torch.randn(1, n, H, D)
+    theta = dt.theta_tensor(Diffusion.ppr(0.1, 5)).to(device)
+    q, k, v = inputs(n, H, D, device=device)
+    grad = torch.randn(1, n, H, D).to(device)
+    cuda = device == "cuda"
 
     def call():
+        if cuda:
+            torch.cuda.synchronize()
         t0 = time.perf_counter()
         z = RUNNERS[name](q, k, v, ip, ix, theta)
         torch.autograd.backward(z, grad)
+        if cuda:
+            torch.cuda.synchronize()
         q.grad = k.grad = v.grad = None
         return time.perf_counter() - t0
 
     call()  # warm-up: plan cache, thread pools, lazy initialisation
-    base = rss_mib()
-    with PeakSampler() as peak:
-        times = [call() for _ in range(reps)]
+    if cuda:
+        with CudaPeak() as peak:
+            times = [call() for _ in range(reps)]
+        base = peak.base
+    else:
+        base = rss_mib()
+        with PeakSampler() as peak:
+            times = [call() for _ in range(reps)]
     return {"impl": name, "n": n, "nnz": g.nnz, "median_s": statistics.median(times),
             "times_s": times, "peak_extra_mib": peak.peak - base}
 
@@ -186,13 +219,18 @@ def main():
     p.add_argument("--max-gib", type=float, default=6.0,
                    help="skip a baseline whose estimated memory exceeds this")
     p.add_argument("--json", default="")
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                   help="cuda: CUDA tensors (needs a CUDA build of diffuser and a GPU)")
     p.add_argument("--case", default="", help=argparse.SUPPRESS)  # impl:n, run in a subprocess
     a = p.parse_args()
     H, D = a.heads, a.head_dim
+    if a.device == "cuda" and not (diffuser.has_cuda and torch.cuda.is_available()):
+        p.error(f"--device cuda needs a CUDA build of diffuser (has_cuda={diffuser.has_cuda}) and "
+                f"a GPU (torch.cuda.is_available()={torch.cuda.is_available()})")
     if a.case:
         name, n = a.case.split(":")
         print(json.dumps(time_case(name, int(n), H, D, a.pattern,
-                                   a.reps if int(n) < 16384 else max(1, a.reps - 1))))
+                                   a.reps if int(n) < 16384 else max(1, a.reps - 1), a.device)))
         return 0
     rows = []
     for n in (int(x) for x in a.lengths.split(",")):
@@ -203,7 +241,8 @@ def main():
                 print(json.dumps(rows[-1]), flush=True)
                 continue
             cmd = [sys.executable, __file__, "--case", f"{name}:{n}", "--heads", str(H),
-                   "--head-dim", str(D), "--pattern", a.pattern, "--reps", str(a.reps)]
+                   "--head-dim", str(D), "--pattern", a.pattern, "--reps", str(a.reps),
+                   "--device", a.device]
             env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536")
             out = subprocess.run(cmd, capture_output=True, text=True, env=env)
             if out.returncode != 0:
@@ -221,13 +260,15 @@ def main():
                     ratios.append({"n": n, "baseline": other,
                                    "speedup": o["median_s"] / r["median_s"],
                                    "memory_ratio": r["peak_extra_mib"] / max(o["peak_extra_mib"], 1e-9)})
-    overhead = python_overhead(4096, H, D, a.pattern, max(3 * a.reps, 9))
+    overhead = (python_overhead(4096, H, D, a.pattern, max(3 * a.reps, 9)) if a.device == "cpu"
+                else None)
     result = {"config": {"heads": H, "head_dim": D, "hops": 5, "alpha": 0.1, "batch": 1,
                          "dtype": "float32", "pattern": a.pattern, "reps": a.reps,
-                         "threads": torch.get_num_threads()},
+                         "threads": torch.get_num_threads(), "device": a.device},
               "machine": {"cpu": platform.processor() or platform.machine(),
                           "cores": os.cpu_count(), "torch": torch.__version__,
-                          "python": platform.python_version()},
+                          "python": platform.python_version(),
+                          "gpu": torch.cuda.get_device_name() if a.device == "cuda" else None},
               "rows": rows, "ratios": ratios, "python_overhead_4k": overhead}
     print(json.dumps({"ratios": ratios, "python_overhead_4k": overhead}, indent=1))
     if a.json:

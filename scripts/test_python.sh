@@ -5,6 +5,9 @@
 # The CLI-parity tests run build/release/cli/diffuser. torch comes from PyPI (~3 GB with its
 # CUDA libraries): pip keeps its downloads in PIP_CACHE_DIR (default ~/.cache/pip), so later
 # runs on the same machine do not download it again. Extra arguments go to pytest.
+# DIFFUSER_PYTHON_CUDA=auto (default) builds the module with the CUDA backend when nvcc exists
+# (build folder build/python-cuda; the CUDA tests skip visibly without a GPU), ON requires it,
+# OFF builds the CPU-only module (build/python).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${DIFFUSER_VENV:-build/pyenv}"
@@ -18,12 +21,24 @@ PY="$(cd "$VENV" && pwd)/bin/python"
 echo "test_python.sh: build and test requirements (pip cache: $PIP_CACHE_DIR)"
 time "$PY" -m pip install -q "scikit-build-core>=0.10" "nanobind>=2.0" "numpy>=1.22" \
   "scipy>=1.8" "pytest>=7" "torch>=2.4"
-echo "test_python.sh: pip install . (build folder build/python)"
-time "$PY" -m pip install -q --no-build-isolation --config-settings=build-dir=build/python .
+want_cuda="${DIFFUSER_PYTHON_CUDA:-auto}"
+case "$want_cuda" in
+  auto) if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then
+          want_cuda=ON; else want_cuda=OFF; fi ;;
+  ON|OFF) ;;
+  *) echo "test_python.sh: DIFFUSER_PYTHON_CUDA must be auto, ON or OFF (got '$want_cuda')" >&2
+     exit 2 ;;
+esac
+builddir=build/python
+[ "$want_cuda" = ON ] && builddir=build/python-cuda
+echo "test_python.sh: pip install . (CUDA backend $want_cuda, build folder $builddir)"
+time "$PY" -m pip install -q --no-build-isolation --config-settings=build-dir="$builddir" \
+  --config-settings=cmake.define.DIFFUSER_CUDA="$want_cuda" .
 cli="${DIFFUSER_CLI:-build/release/cli/diffuser}"
 [ -x "$cli" ] || { echo "test_python.sh: $cli missing: run scripts/test.sh (it builds it)" >&2; exit 1; }
 # Run from outside the source tree so that `import diffuser` is the installed package.
 cli="$(cd "$(dirname "$cli")" && pwd)/$(basename "$cli")"
 tests="$(pwd)/python/tests"
 cd build
-DIFFUSER_CLI="$cli" "$PY" -m pytest -q -p no:cacheprovider "$tests" "$@"
+# -rs: every skipped test is listed with its reason (the GPU tests on a machine without one).
+DIFFUSER_CLI="$cli" "$PY" -m pytest -q -rs -p no:cacheprovider "$tests" "$@"
