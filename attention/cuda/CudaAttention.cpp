@@ -31,11 +31,7 @@ namespace diffuser::attention::cuda {
 namespace {
 
 void require_device(int device) {
-  std::string reason;
-  if (!cuda_available(&reason)) fail("CUDA attention: no usable CUDA device ({})", reason);
-  const int count = cuda_device_count();
-  DIFFUSER_CHECK(device >= 0 && device < count,
-                 "CUDA attention: device {} does not exist ({} device(s) visible)", device, count);
+  check_device(device);
   DIFFUSER_CUDA_CHECK(cudaSetDevice(device));
 }
 
@@ -415,7 +411,13 @@ CudaAttention::CudaAttention(const AttentionPlan& plan, CudaAttentionConfig conf
 }
 
 CudaAttention::~CudaAttention() {
-  if (impl_ != nullptr) (void)cudaSetDevice(impl_->config.device);
+  if (impl_ == nullptr) return;
+  // The buffers are freed on their device; the caller's current device is left as it was.
+  int previous = -1;
+  const bool known = cudaGetDevice(&previous) == cudaSuccess;
+  (void)cudaSetDevice(impl_->config.device);
+  impl_.reset();
+  if (known) (void)cudaSetDevice(previous);
 }
 CudaAttention::CudaAttention(CudaAttention&&) noexcept = default;
 CudaAttention& CudaAttention::operator=(CudaAttention&&) noexcept = default;

@@ -62,7 +62,16 @@ MemoryLocation pointer_location(const void* pointer) {
              : MemoryLocation::kHost;
 }
 
+void check_device(int device) {
+  std::string reason;
+  if (!cuda_available(&reason)) fail("CUDA attention: no usable CUDA device ({})", reason);
+  const int count = cuda_device_count();
+  DIFFUSER_CHECK(device >= 0 && device < count,
+                 "CUDA attention: device {} does not exist ({} device(s) visible)", device, count);
+}
+
 ScopedDevice::ScopedDevice(int device) {
+  check_device(device);
   DIFFUSER_CUDA_CHECK(cudaGetDevice(&previous_));
   DIFFUSER_CUDA_CHECK(cudaSetDevice(device));
 }

@@ -28,10 +28,15 @@ bool cuda_available(std::string* reason = nullptr);
 /// Properties of device `device`; throws diffuser::Error for an invalid index.
 CudaDeviceInfo cuda_device_info(int device);
 
+/// Throws diffuser::Error when no device is usable ("CUDA attention: no usable CUDA device
+/// (<reason>)") or `device` is not a visible device index ("CUDA attention: device 3 does not
+/// exist (1 device(s) visible)").
+void check_device(int device);
+
 /// Makes `device` the calling thread's current CUDA device and restores the previous one on
 /// destruction, so a call into the backend leaves the caller's current device (e.g. the one
-/// PyTorch set) as it found it. Throws diffuser::Error when either device cannot be read or
-/// set.
+/// PyTorch set) as it found it. Throws diffuser::Error as check_device(), or when the current
+/// device cannot be read or set.
 class ScopedDevice {
  public:
   explicit ScopedDevice(int device);

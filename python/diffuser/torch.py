@@ -130,12 +130,13 @@ def _attention_forward(q: Tensor, k: Tensor, v: Tensor, indptr: Tensor, indices:
 def _attention_forward_cuda(q, k, v, indptr, indices, theta, lengths, dropout, seed, stream,
                             memory, threads, save):
     handle = _cuda_handle(indptr, indices, q.device)
-    z = torch.empty_like(q)
-    _sync_torch_stream(q.device)
-    attn, dropped, hops = handle.forward(
-        q.detach(), k.detach(), v.detach(), z, heads=q.shape[2], theta=theta.tolist(),
-        lengths=_np(lengths), dropout=dropout, seed=seed, stream=stream, memory=memory,
-        save=save)
+    with torch.cuda.device(q.device):  # q's device current while torch exports the tensors
+        z = torch.empty_like(q)
+        _sync_torch_stream(q.device)
+        attn, dropped, hops = handle.forward(
+            q.detach(), k.detach(), v.detach(), z, heads=q.shape[2], theta=theta.tolist(),
+            lengths=_np(lengths), dropout=dropout, seed=seed, stream=stream, memory=memory,
+            save=save)
     empty = q.new_empty
     return (z, empty((0,)) if attn is None else attn, empty((0,)) if dropped is None else dropped,
             empty((0,)) if hops is None else hops)
@@ -176,12 +177,14 @@ def _attention_backward(dz: Tensor, q: Tensor, k: Tensor, v: Tensor, indptr: Ten
 def _attention_backward_cuda(dz, q, k, v, indptr, indices, theta, lengths, attn, attn_dropped,
                              hops, dropout, seed, stream, memory, threads, want_dtheta):
     handle = _cuda_handle(indptr, indices, q.device)
-    dq, dk, dv = torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
-    _sync_torch_stream(q.device)
-    dtheta = handle.backward(
-        q.detach(), k.detach(), v.detach(), attn.detach(), attn_dropped.detach(), hops.detach(),
-        dz.detach(), dq, dk, dv, heads=q.shape[2], theta=theta.tolist(), lengths=_np(lengths),
-        dropout=dropout, seed=seed, stream=stream, memory=memory, want_dtheta=want_dtheta)
+    with torch.cuda.device(q.device):
+        dq, dk, dv = torch.empty_like(q), torch.empty_like(k), torch.empty_like(v)
+        _sync_torch_stream(q.device)
+        dtheta = handle.backward(
+            q.detach(), k.detach(), v.detach(), attn.detach(), attn_dropped.detach(),
+            hops.detach(), dz.detach(), dq, dk, dv, heads=q.shape[2], theta=theta.tolist(),
+            lengths=_np(lengths), dropout=dropout, seed=seed, stream=stream, memory=memory,
+            want_dtheta=want_dtheta)
     dtheta = (torch.from_numpy(dtheta).to(device=theta.device, dtype=theta.dtype) if want_dtheta
               else theta.new_empty((0,)))
     return dq, dk, dv, dtheta

@@ -245,7 +245,7 @@ void bind_cuda(nb::module_& m) {
           [](CudaHandle* self, const AttentionPlan& plan, int device, const std::string& path) {
             const attention::cuda::CudaPath p = attention::cuda::parse_cuda_path(path);
             nb::gil_scoped_release release;
-            const attention::cuda::ScopedDevice on(device < 0 ? 0 : device);
+            const attention::cuda::ScopedDevice on(device);  // checks the index first
             new (self) CudaHandle(plan, device, p);
           },
           nb::arg("plan"), nb::arg("device") = 0, nb::arg("path") = "fused", nb::keep_alive<1, 2>())
