@@ -54,19 +54,13 @@ nb::ndarray<> array_on(nb::handle obj, const std::string& name, int device_type)
         fmt::format("{} must be an array (numpy array or tensor), got {}{}", name, type, hint)
             .c_str());
   }
-  if (device_type == nb::device::cpu::value && a.device_type() != device_type) {
-    throw nb::value_error(
-        fmt::format("{} must be in CPU memory (DLPack device type {}); this function runs on "
-                    "the CPU",
-                    name, a.device_type())
-            .c_str());
-  }
-  if (device_type == nb::device::cuda::value && a.device_type() != device_type) {
-    throw nb::value_error(
-        fmt::format("{} must be in CUDA device memory (DLPack device type {}); this function "
-                    "runs on the GPU",
-                    name, a.device_type())
-            .c_str());
+  if (a.device_type() != device_type) {
+    const bool cpu = device_type == nb::device::cpu::value;
+    throw nb::value_error(fmt::format("{} must be in {} memory (DLPack device type {}); this "
+                                      "function runs on the {}",
+                                      name, cpu ? "CPU" : "CUDA device", a.device_type(),
+                                      cpu ? "CPU" : "GPU")
+                              .c_str());
   }
   // C order: the last axis has stride 1 and each stride is the product of the later extents
   // (extent-1 axes, and every axis of an empty array, may carry any stride).

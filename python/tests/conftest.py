@@ -82,3 +82,26 @@ def _threads():
     before = diffuser.num_threads()
     yield
     diffuser.set_num_threads(before)
+
+
+def opcheck_attention(q, k, v, indptr, indices, theta, lengths):
+    """torch.library.opcheck of both custom ops on these tensors (q, k, v requiring grad): the
+    forward without and with dropout/recompute/learnable theta and one that saves nothing, then
+    the backward on a stored forward state."""
+    import torch
+
+    fwd = torch.ops.diffuser.attention_forward.default
+    cases = [(q, k, v, indptr, indices, theta, None, 0.0, 0, 0, "store", 0, True),
+             (q, k, v, indptr, indices, theta.clone().requires_grad_(), lengths, 0.2, 3, 1,
+              "recompute", 0, True),
+             (q.detach(), k.detach(), v.detach(), indptr, indices, theta, None, 0.0, 0, 0, "store",
+              0, False)]
+    for args in cases:
+        torch.library.opcheck(fwd, args)
+    with torch.no_grad():
+        z, attn, dropped, hops = fwd(q, k, v, indptr, indices, theta, lengths, 0.2, 3, 1, "store",
+                                     0, True)
+    bwd = torch.ops.diffuser.attention_backward.default
+    torch.library.opcheck(bwd, (torch.randn_like(z), q.detach(), k.detach(), v.detach(), indptr,
+                                indices, theta, lengths, attn, dropped, hops, 0.2, 3, 1, "store",
+                                0, True))

@@ -10,7 +10,7 @@ import diffuser  # noqa: E402
 import diffuser.torch as dt  # noqa: E402
 from diffuser import Diffusion, graph  # noqa: E402
 
-from conftest import dense_reference, skewed_graph  # noqa: E402
+from conftest import dense_reference, opcheck_attention, skewed_graph  # noqa: E402
 
 
 def qkv(B, n, H, D, dtype=torch.float64, seed=0, requires_grad=True):
@@ -120,18 +120,7 @@ def test_opcheck_forward_and_backward():
     q, k, v = qkv(2, 7, 2, 3)
     theta = dt.theta_tensor(Diffusion.ppr(0.1, 3))
     lens = torch.tensor([7, 4], dtype=torch.int32)
-    fwd = torch.ops.diffuser.attention_forward.default
-    for args in [(q, k, v, ip, ix, theta, None, 0.0, 0, 0, "store", 0, True),
-                 (q, k, v, ip, ix, theta.clone().requires_grad_(), lens, 0.2, 3, 1, "recompute", 0,
-                  True),
-                 (q.detach(), k.detach(), v.detach(), ip, ix, theta, None, 0.0, 0, 0, "store", 0,
-                  False)]:
-        torch.library.opcheck(fwd, args)
-    with torch.no_grad():
-        z, attn, dropped, hops = fwd(q, k, v, ip, ix, theta, lens, 0.2, 3, 1, "store", 0, True)
-    bwd = torch.ops.diffuser.attention_backward.default
-    torch.library.opcheck(bwd, (torch.randn_like(z), q.detach(), k.detach(), v.detach(), ip, ix,
-                                theta, lens, attn, dropped, hops, 0.2, 3, 1, "store", 0, True))
+    opcheck_attention(q, k, v, ip, ix, theta, lens)
 
 
 def test_backward_from_copied_state_equals_fast_path():
