@@ -48,22 +48,31 @@ _plans: "collections.OrderedDict[tuple, tuple]" = collections.OrderedDict()
 _plans_lock = threading.Lock()
 
 
+def _cached(cache: "collections.OrderedDict", key: tuple, make):
+    """cache[key] (most recently used now), or make() stored under key; the oldest of more than
+    _PLAN_CACHE_SIZE entries is dropped. make() runs outside the lock."""
+    with _plans_lock:
+        hit = cache.get(key)
+        if hit is not None:
+            cache.move_to_end(key)
+            return hit
+    value = make()
+    with _plans_lock:
+        cache[key] = value
+        while len(cache) > _PLAN_CACHE_SIZE:
+            cache.popitem(last=False)
+    return value
+
+
 def _plan_for(indptr: Tensor, indices: Tensor) -> _core.AttentionPlan:
     key = (indptr.data_ptr(), indices.data_ptr(), indptr.numel(), indices.numel(),
            indptr._version, indices._version)
-    with _plans_lock:
-        hit = _plans.get(key)
-        if hit is not None:
-            _plans.move_to_end(key)
-            return hit[0]
-    n = indptr.numel() - 1
-    g = _core.CsrGraph(n, indptr.numpy(), indices.numpy())
-    plan = _core.AttentionPlan(g)
-    with _plans_lock:
-        _plans[key] = (plan, indptr, indices)
-        while len(_plans) > _PLAN_CACHE_SIZE:
-            _plans.popitem(last=False)
-    return plan
+
+    def make():
+        g = _core.CsrGraph(indptr.numel() - 1, indptr.numpy(), indices.numpy())
+        return (_core.AttentionPlan(g), indptr, indices)
+
+    return _cached(_plans, key, make)[0]
 
 
 # The CUDA backend keeps one uploaded copy of each cached plan per device.
@@ -73,18 +82,7 @@ _cuda_handles: "collections.OrderedDict[tuple, object]" = collections.OrderedDic
 def _cuda_handle(indptr: Tensor, indices: Tensor, device: torch.device):
     plan = _plan_for(indptr, indices)
     index = device.index if device.index is not None else torch.cuda.current_device()
-    key = (plan.id, index)
-    with _plans_lock:
-        hit = _cuda_handles.get(key)
-        if hit is not None:
-            _cuda_handles.move_to_end(key)
-            return hit
-    handle = _core.CudaAttention(plan, index)
-    with _plans_lock:
-        _cuda_handles[key] = handle
-        while len(_cuda_handles) > _PLAN_CACHE_SIZE:
-            _cuda_handles.popitem(last=False)
-    return handle
+    return _cached(_cuda_handles, (plan.id, index), lambda: _core.CudaAttention(plan, index))
 
 
 def _sync_torch_stream(device: torch.device) -> None:

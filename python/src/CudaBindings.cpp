@@ -58,6 +58,15 @@ struct CudaHandle {
       : plan(&p), device(d), attention(p, attention::cuda::CudaAttentionConfig{path, d}) {}
 };
 
+/// ValueError naming `name` when `t` is not on CUDA device `device`.
+void check_on_device(const nb::ndarray<>& t, const char* name, int device) {
+  if (t.device_id() != device) {
+    throw nb::value_error(fmt::format("{} is on cuda:{} but this CUDA attention runs on cuda:{}",
+                                      name, t.device_id(), device)
+                              .c_str());
+  }
+}
+
 /// A float32 array on the handle's device with q's shape; TypeError/ValueError naming it.
 nb::ndarray<> device_like(nb::handle obj, const std::string& name, const Activations& a,
                           int device) {
@@ -67,11 +76,7 @@ nb::ndarray<> device_like(nb::handle obj, const std::string& name, const Activat
                                      dtype_name(t.dtype()))
                              .c_str());
   }
-  if (t.device_id() != device) {
-    throw nb::value_error(fmt::format("{} is on cuda:{} but this CUDA attention runs on cuda:{}",
-                                      name, t.device_id(), device)
-                              .c_str());
-  }
+  check_on_device(t, name.c_str(), device);
   if (shape_string(t) != shape_string(a.q)) {
     throw nb::value_error(
         fmt::format("{} has shape {} but q has {}", name, shape_string(t), shape_string(a.q))
@@ -89,13 +94,9 @@ Activations device_activations(const CudaHandle& h, int heads, nb::handle q, nb:
         "q is float64: the CUDA backend computes in float32 (use .float(), or CPU tensors for "
         "float64)");
   }
-  for (const auto& [t, name] : {std::pair{&a.q, "q"}, std::pair{&a.k, "k"}, std::pair{&a.v, "v"}}) {
-    if (t->device_id() != h.device) {
-      throw nb::value_error(fmt::format("{} is on cuda:{} but this CUDA attention runs on cuda:{}",
-                                        name, t->device_id(), h.device)
-                                .c_str());
-    }
-  }
+  check_on_device(a.q, "q", h.device);
+  check_on_device(a.k, "k", h.device);
+  check_on_device(a.v, "v", h.device);
   return a;
 }
 
@@ -122,11 +123,7 @@ std::span<const float> saved_span(nb::handle obj, const std::string& name, int d
         fmt::format("{} has dtype {} but the CUDA state is float32", name, dtype_name(t.dtype()))
             .c_str());
   }
-  if (t.size() > 0 && t.device_id() != device) {
-    throw nb::value_error(fmt::format("{} is on cuda:{} but this CUDA attention runs on cuda:{}",
-                                      name, t.device_id(), device)
-                              .c_str());
-  }
+  if (t.size() > 0) check_on_device(t, name.c_str(), device);
   return {static_cast<const float*>(t.data()), t.size()};
 }
 
